@@ -1,0 +1,20 @@
+"""`python -m app`: serve the store with uvicorn on HOST:PORT from the settings."""
+
+import uvicorn
+
+from app.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level="debug" if settings.debug else "info",
+    )
+
+
+if __name__ == "__main__":
+    main()

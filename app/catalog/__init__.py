@@ -1,0 +1,1 @@
+"""The catalogue: the three products and the priced cart."""

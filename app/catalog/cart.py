@@ -1,0 +1,148 @@
+"""A cart read from form fields: quantities per sku, checked without clamping anything."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+MAX_QUANTITY = 99
+FIELD_PREFIX = "qty-"
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    sku: str
+    name: str
+    description: str
+    price_cents: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    product: ProductView
+    quantity: int
+    raw: str
+    error: str | None = None
+
+    @property
+    def field(self) -> str:
+        return FIELD_PREFIX + self.product.sku
+
+    @property
+    def subtotal_cents(self) -> int:
+        return self.product.price_cents * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Cart:
+    lines: tuple[CartLine, ...]
+    currency: str
+    form_errors: tuple[str, ...] = field(default=())
+
+    @property
+    def valid(self) -> bool:
+        return not self.form_errors and all(line.error is None for line in self.lines)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.subtotal_cents for line in self.lines)
+
+    @property
+    def empty(self) -> bool:
+        return self.total_cents == 0 and all(line.quantity == 0 for line in self.lines)
+
+    def quantities(self) -> dict[str, int]:
+        return {line.product.sku: line.quantity for line in self.lines}
+
+
+def read_cart(products: Sequence[ProductView], fields: Iterable[tuple[str, str]]) -> Cart:
+    """Price the quantities in `fields` (form or query pairs) against `products`.
+
+    An emptied or missing quantity is 0; anything else that is not 0..99 in ASCII digits is an
+    error shown beside its field, with what was typed kept. Other fields are ignored.
+    """
+    by_sku = {product.sku: product for product in products}
+    raw: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    form_errors: list[str] = []
+    op = ""
+    for name, value in fields:
+        if name == "op":
+            op = value
+        if not name.startswith(FIELD_PREFIX):
+            continue
+        sku = name.removeprefix(FIELD_PREFIX)
+        if sku not in by_sku:
+            form_errors.append(f"There is no product “{sku[:40]}” in this shop.")
+        elif sku in raw:
+            errors[sku] = "This quantity was sent twice; send it once."
+        else:
+            raw[sku] = value
+
+    quantities = {sku: 0 for sku in by_sku}
+    for sku, value in raw.items():
+        quantity, error = _parse_quantity(value)
+        if error and sku not in errors:
+            errors[sku] = error
+        quantities[sku] = quantity
+
+    if op:
+        _apply_step(op, by_sku, quantities, errors, form_errors)
+
+    currencies = {product.currency for product in products}
+    if len(currencies) > 1:
+        raise ValueError(f"one cart cannot mix currencies: {sorted(currencies)}")
+    lines = tuple(
+        CartLine(
+            product=product,
+            quantity=quantities[product.sku] if product.sku not in errors else 0,
+            raw=raw.get(product.sku, "") if product.sku in errors else str(quantities[product.sku]),
+            error=errors.get(product.sku),
+        )
+        for product in products
+    )
+    return Cart(
+        lines=lines,
+        currency=currencies.pop() if currencies else "usd",
+        form_errors=tuple(form_errors),
+    )
+
+
+def _parse_quantity(value: str) -> tuple[int, str | None]:
+    text = value.strip()
+    if text == "":
+        return 0, None
+    if text.startswith("-") and _ASCII_DIGITS.fullmatch(text[1:]):
+        return 0, "A quantity can't be negative."
+    if not _ASCII_DIGITS.fullmatch(text):
+        return 0, f"Enter a whole number from 0 to {MAX_QUANTITY}."
+    if len(text) > 3 or int(text) > MAX_QUANTITY:
+        return 0, f"At most {MAX_QUANTITY} of each product per order."
+    return int(text), None
+
+
+def _apply_step(
+    op: str,
+    by_sku: dict[str, ProductView],
+    quantities: dict[str, int],
+    errors: dict[str, str],
+    form_errors: list[str],
+) -> None:
+    """The +/- buttons submit op=inc:<sku> or op=dec:<sku> with the rest of the form."""
+    action, _, sku = op.partition(":")
+    if action not in {"inc", "dec"} or sku not in by_sku:
+        form_errors.append("That button is not part of this shop; reload the page.")
+        return
+    if sku in errors:
+        return
+    step = 1 if action == "inc" else -1
+    quantity = quantities[sku] + step
+    if quantity > MAX_QUANTITY:
+        errors[sku] = f"At most {MAX_QUANTITY} of each product per order."
+    elif quantity < 0:
+        errors[sku] = "Already none of this product."
+    else:
+        quantities[sku] = quantity

@@ -1,0 +1,63 @@
+"""Every error is a page of the site (or, for htmx, a message in the page's alert region)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+
+from app.web import AnyRequest, is_htmx
+
+logger = logging.getLogger("app.errors")
+
+# Our own words for each status: a framework's detail text can name internals, so it never shows.
+_COPY: dict[int, tuple[str, str]] = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    403: (
+        "Forbidden",
+        "This form has expired or was not sent from this site. Reload the page and try again.",
+    ),
+    404: ("Page not found", "There is nothing at this address."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "That request was larger than this shop accepts."),
+    422: (
+        "Check your input",
+        "Some of what was sent could not be used. Please correct it and try again.",
+    ),
+    429: ("Slow down", "Too many requests. Please wait a moment and try again."),
+    500: (
+        "Something went wrong",
+        "Something went wrong on our side. Please try again in a moment.",
+    ),
+    503: ("Briefly unavailable", "The shop is briefly unavailable. Please try again in a moment."),
+}
+
+
+def error_response(
+    request: AnyRequest,
+    status_code: int,
+    *,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    fallback = _COPY[500] if status_code >= 500 else _COPY[400]
+    title, default_message = _COPY.get(status_code, fallback)
+    context = {"status_code": status_code, "title": title, "message": message or default_message}
+    if is_htmx(request):
+        # Swap the message into the alert region instead of over whatever the request targeted.
+        headers = {**(headers or {}), "HX-Retarget": "#flash", "HX-Reswap": "outerHTML"}
+        return Template("_flash.html", context=context, status_code=status_code, headers=headers)
+    return Template("error.html", context=context, status_code=status_code, headers=headers)
+
+
+def http_exception_handler(request: AnyRequest, exc: HTTPException) -> Response[Any]:
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    return error_response(request, exc.status_code, headers=headers)
+
+
+def server_error_handler(request: AnyRequest, exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500)

@@ -1,0 +1,14 @@
+"""Piccolo's view of the store: its tables and where their migrations live."""
+
+from piccolo.conf.apps import AppConfig
+
+from app.catalog.tables import Product
+from app.settings import PROJECT_ROOT
+
+APP_CONFIG = AppConfig(
+    app_name="shop",
+    migrations_folder_path=str(PROJECT_ROOT / "piccolo_migrations"),
+    table_classes=[Product],
+    migration_dependencies=[],
+    commands=[],
+)

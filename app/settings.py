@@ -1,0 +1,135 @@
+"""The environment, read once into typed settings that refuse unsafe combinations."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+class SettingsError(RuntimeError):
+    """The environment asks for something the store will not run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None
+    sqlite_path: Path
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    debug: bool = False
+    # Stripe: with no secret key the store talks to the built-in sandbox (app/sandbox/).
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+
+    @property
+    def sandbox_mode(self) -> bool:
+        return self.stripe_secret_key is None
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def engine_name(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    public_url = _public_url(env.get("PUBLIC_URL", "http://127.0.0.1:8000"))
+    debug = _flag(env, "DEBUG")
+    return Settings(
+        database_url=env.get("DATABASE_URL") or None,
+        sqlite_path=Path(env.get("SQLITE_PATH") or PROJECT_ROOT / "shop.sqlite3"),
+        secret_key=_secret_key(env, public_url=public_url, debug=debug),
+        public_url=public_url,
+        host=env.get("HOST") or "127.0.0.1",
+        port=_port(env.get("PORT") or "8000"),
+        debug=debug,
+        stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        stripe_api_base=_optional_url(env, "STRIPE_API_BASE"),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be one of 1/0, true/false, yes/no, on/off.")
+
+
+def _port(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError("PORT must be a whole number from 1 to 65535.")
+    return int(value)
+
+
+def _public_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(
+            "PUBLIC_URL must be an absolute http(s) URL, e.g. https://shop.example."
+        )
+    return value.strip().rstrip("/")
+
+
+def _optional_url(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(f"{name} must be an absolute http(s) URL.")
+    return value.rstrip("/")
+
+
+def _secret_key(env: Mapping[str, str], *, public_url: str, debug: bool) -> str:
+    if key := env.get("SECRET_KEY", ""):
+        if len(key) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters long.")
+        return key
+    if public_url.startswith("https://") and not debug:
+        raise SettingsError(
+            "SECRET_KEY is not set. A site served over https needs a fixed secret key: "
+            "set SECRET_KEY to at least 32 random characters, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    return _local_key(Path(env.get("SECRET_KEY_FILE") or PROJECT_ROOT / ".secret_key"))
+
+
+def _local_key(path: Path) -> str:
+    """A development key made once and kept beside the project, shared by every worker."""
+    if path.exists():
+        return path.read_text().strip()
+    draft = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    draft.write_text(secrets.token_urlsafe(48))
+    draft.chmod(0o600)
+    try:
+        # link() fails if another process got there first; its key wins and ours is dropped.
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()

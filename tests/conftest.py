@@ -1,0 +1,194 @@
+"""Test harness: a fresh database per session, the app in the test's own loop, live servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_created_database: tuple[str, str] | None = None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point the whole run at a throwaway database before anything imports the tables."""
+    global _created_database
+    port = free_port()
+    os.environ.update(
+        SECRET_KEY="test-" + secrets.token_urlsafe(40),
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        DEBUG="0",
+    )
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "DATABASE_URL"):
+        os.environ.pop(name, None)
+    if admin_url := os.environ.get("TEST_DATABASE_URL"):
+        name = f"shop_test_{secrets.token_hex(4)}"
+        asyncio.run(_postgres(admin_url, f'CREATE DATABASE "{name}"'))
+        _created_database = (admin_url, name)
+        os.environ["DATABASE_URL"] = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    else:
+        os.environ["SQLITE_PATH"] = str(
+            Path(tempfile.mkdtemp(prefix="shop-test-")) / "shop.sqlite3"
+        )
+    subprocess.run(
+        [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "all"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _created_database:
+        admin_url, name = _created_database
+        asyncio.run(_postgres(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _postgres(url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def engine_name() -> str:
+    return "postgres" if os.environ.get("DATABASE_URL") else "sqlite"
+
+
+@pytest.fixture(scope="session")
+async def app() -> AsyncIterator[object]:
+    from app.main import create_app
+
+    application = create_app()
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # anyio needs the lifespan entered and left in one task; fixtures span two.
+        async with application.lifespan():
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    await started.wait()
+    yield application
+    stopping.set()
+    await task
+
+
+@pytest.fixture(autouse=True)
+async def fresh_catalog() -> None:
+    """Each test starts from the seeded catalogue with its original prices."""
+    from app.catalog.service import seed_products
+    from app.catalog.tables import Product
+
+    await Product.delete(force=True)
+    await seed_products()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client: its own cookie jar, talking to the app in this event loop."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(
+        transport=transport, base_url=os.environ["PUBLIC_URL"], follow_redirects=False
+    ) as http:
+        yield http
+
+
+_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = _TOKEN.search(html)
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+async def token(client: httpx.AsyncClient) -> str:
+    """Visit the shop once (as a browser would) and return the form's CSRF token."""
+    page = await client.get("/")
+    assert page.status_code == 200
+    return csrf_token(page.text)
+
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial", "HX-Target": "form#cart"}
+
+
+class LiveServer:
+    """The app under uvicorn in its own process, on the port PUBLIC_URL names."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.url = env["PUBLIC_URL"]
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        port = urlsplit(self.url).port
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "app.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self._env,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the live server exited with {self._process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the live server did not become healthy within 20 s")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    server = LiveServer(dict(os.environ))
+    server.start()
+    yield server
+    server.stop()

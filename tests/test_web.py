@@ -1,0 +1,157 @@
+"""Security headers, error pages, the visitor cookie and the health check, as a browser sees them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from litestar import Litestar, get
+from piccolo.engine.sqlite import SQLiteEngine
+
+from app.catalog.tables import Product
+from app.main import create_app
+from app.settings import load_settings
+from app.visitor import COOKIE_NAME
+from tests.conftest import HTMX
+
+
+def assert_secure_headers(response: httpx.Response) -> None:
+    csp = response.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_pages_carry_the_security_headers(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert_secure_headers(page)
+    assert page.headers["cache-control"] == "no-store"
+    assert_secure_headers(await client.get("/static/css/shop.css"))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "words"),
+    [
+        ("GET", "/no/such/page", 404, "Page not found"),
+        ("DELETE", "/", 405, "Not allowed"),
+        ("PUT", "/cart", 405, "Not allowed"),
+        ("POST", "/cart", 403, "expired"),
+    ],
+)
+async def test_errors_are_pages_of_the_site(
+    client: httpx.AsyncClient, method: str, path: str, status: int, words: str
+) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<html" in response.text and words in response.text
+    assert "Corner Roastery" in response.text
+    assert "Traceback" not in response.text and "litestar" not in response.text.lower()
+    assert_secure_headers(response)
+
+
+async def test_405_says_which_methods_are_allowed(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
+
+
+async def test_a_body_over_the_limit_is_refused(client: httpx.AsyncClient, token: str) -> None:
+    body = {"_csrf_token": token, "qty-mug-350": "1", "padding": "x" * 100_000}
+    response = await client.post("/cart", data=body)
+    assert response.status_code == 413
+    assert "larger than this shop accepts" in response.text
+
+
+async def test_an_htmx_error_goes_to_the_alert_region(client: httpx.AsyncClient) -> None:
+    await client.get("/")
+    response = await client.post("/cart", data={"qty-mug-350": "1"}, headers=HTMX)
+    assert response.status_code == 403
+    assert response.headers["hx-retarget"] == "#flash"
+    assert response.text.lstrip().startswith('<div id="flash"')
+
+
+@pytest.fixture
+async def crashing_app() -> AsyncIterator[httpx.AsyncClient]:
+    secret = os.environ["SECRET_KEY"]
+
+    @get("/crash", sync_to_thread=False)
+    def crash() -> str:
+        raise RuntimeError(f"database password is {secret}")
+
+    app: Litestar = create_app()
+    app.register(crash)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def test_a_crash_is_a_plain_500_page_without_internals(
+    crashing_app: httpx.AsyncClient,
+) -> None:
+    response = await crashing_app.get("/crash")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert os.environ["SECRET_KEY"] not in response.text
+    assert "RuntimeError" not in response.text and "Traceback" not in response.text
+    assert_secure_headers(response)
+
+
+async def test_the_visitor_cookie_is_random_httponly_and_lax(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    header = next(h for h in response.headers.get_list("set-cookie") if h.startswith(COOKIE_NAME))
+    attributes = {part.strip().lower() for part in header.split(";")}
+    assert "httponly" in attributes and "samesite=lax" in attributes
+    assert "secure" not in attributes  # PUBLIC_URL is http in tests
+    visitor_id = client.cookies[COOKIE_NAME].split(".")[0]
+    assert len(visitor_id) == 24  # 18 random bytes, base64url: 144 bits
+
+
+async def test_the_visitor_cookie_is_secure_under_https() -> None:
+    settings = load_settings({**os.environ, "PUBLIC_URL": "https://shop.example"})
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="https://shop.example") as http:
+        response = await http.get("/")
+    cookies = response.headers.get_list("set-cookie")
+    assert any(c.startswith(COOKIE_NAME) and "Secure" in c for c in cookies)
+    assert any(c.startswith("csrftoken=") and "Secure" in c for c in cookies)
+
+
+async def test_the_visitor_is_stable_across_requests_and_restarts(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.get("/")
+    cookie = client.cookies[COOKIE_NAME]
+    again = await client.get("/")
+    assert COOKIE_NAME not in again.headers.get("set-cookie", "")
+    # Another app instance (a restart, or another worker) with the same SECRET_KEY agrees.
+    transport = httpx.ASGITransport(app=create_app(load_settings()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as other:
+        other.cookies.set(COOKIE_NAME, cookie)
+        response = await other.get("/")
+    assert COOKIE_NAME not in response.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize("forged", ["admin", "x" * 24 + ".bad", "", "a.b.c"])
+async def test_a_forged_visitor_cookie_is_replaced(client: httpx.AsyncClient, forged: str) -> None:
+    client.cookies.set(COOKIE_NAME, forged)
+    response = await client.get("/")
+    assert response.status_code == 200
+    new = response.cookies.get(COOKIE_NAME)
+    assert new and new != forged and new.split(".")[0] != forged.split(".")[0]
+
+
+async def test_health_answers_while_the_database_does(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+async def test_health_is_503_when_the_database_does_not_answer(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Product._meta, "db", SQLiteEngine(path="/nonexistent/dir/shop.sqlite3"))
+    response = await client.get("/healthz")
+    assert response.status_code == 503
