@@ -15,4 +15,4 @@ else:
     # A generous busy timeout lets a few workers share the file instead of failing fast.
     DB = SQLiteEngine(path=str(_settings.sqlite_path), timeout=15)
 
-APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["app.piccolo_app", "app.sandbox.piccolo_app"])

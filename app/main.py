@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging import LoggingConfig
@@ -18,9 +20,14 @@ from piccolo.engine.postgres import PostgresEngine
 from app.catalog.routes import shop, update_cart
 from app.catalog.service import seed_products
 from app.catalog.tables import Product
+from app.cli import StoreCommands
 from app.errors import http_exception_handler, server_error_handler
 from app.health import healthz
 from app.money import format_money
+from app.orders.routes import checkout, checkout_cancel, checkout_success, my_orders, stripe_webhook
+from app.orders.service import CheckoutUrls, mint_checkout_token
+from app.payments.gateway import GatewayConfig, PaymentGateway
+from app.sandbox import Sandbox, SandboxConfig, api_base_for, sandbox_router
 from app.security import content_security_policy, security_headers
 from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.visitor import VisitorMiddleware, current_visitor
@@ -29,30 +36,83 @@ from app.visitor import VisitorMiddleware, current_visitor
 @asynccontextmanager
 async def database(app: Litestar) -> AsyncIterator[None]:
     engine = Product._meta.db
-    if isinstance(engine, PostgresEngine):
+    # The engine is process-wide: close only a pool this app started.
+    owns_pool = isinstance(engine, PostgresEngine) and engine.pool is None
+    if owns_pool:
         await engine.start_connection_pool(min_size=2, max_size=10)
     try:
         await seed_products()
         yield
     finally:
-        if isinstance(engine, PostgresEngine):
+        if owns_pool:
             await engine.close_connection_pool()
 
 
 def _jinja(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["money"] = format_money
+    engine.engine.globals["new_checkout_token"] = mint_checkout_token
+
+
+def payment_config(settings: Settings) -> GatewayConfig:
+    """Real Stripe when STRIPE_SECRET_KEY is set; otherwise the sandbox mounted in this process."""
+    if settings.stripe_secret_key:
+        return GatewayConfig(
+            api_key=settings.stripe_secret_key,
+            webhook_secret=settings.stripe_webhook_secret,
+            api_base=settings.stripe_api_base,
+            timeout_seconds=settings.stripe_timeout_seconds,
+        )
+    sandbox = SandboxConfig.from_settings(settings)
+    return GatewayConfig(
+        api_key=sandbox.api_key,
+        webhook_secret=settings.stripe_webhook_secret or sandbox.webhook_secret,
+        api_base=settings.stripe_api_base or api_base_for(settings),
+        timeout_seconds=settings.stripe_timeout_seconds,
+    )
+
+
+def checkout_origins(settings: Settings) -> list[str]:
+    """Where a plain (no-JavaScript) Buy may be redirected: CSP form-action covers redirects."""
+    origins = ["https://checkout.stripe.com"] if settings.stripe_secret_key else []
+    if settings.stripe_api_base:
+        parts = urlsplit(settings.stripe_api_base)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+def checkout_urls(settings: Settings) -> CheckoutUrls:
+    return CheckoutUrls(
+        success=f"{settings.public_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel=f"{settings.public_url}/checkout/cancel?session_id={{CHECKOUT_SESSION_ID}}",
+    )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    gateway = PaymentGateway(payment_config(settings))
+    urls = checkout_urls(settings)
+    # Without Stripe keys the sandbox is mounted here and the gateway reaches it over loopback.
+    sandbox = (
+        Sandbox.start(SandboxConfig.from_settings(settings)) if settings.sandbox_mode else None
+    )
     return Litestar(
         route_handlers=[
             shop,
             update_cart,
+            checkout,
+            checkout_success,
+            checkout_cancel,
+            my_orders,
+            stripe_webhook,
             healthz,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"]),
+            *([sandbox_router(sandbox)] if sandbox else []),
         ],
-        dependencies={"visitor_id": Provide(current_visitor, sync_to_thread=False)},
+        dependencies={
+            "visitor_id": Provide(current_visitor, sync_to_thread=False),
+            "gateway": Provide(lambda: gateway, use_cache=True, sync_to_thread=False),
+            "checkout_urls": Provide(lambda: urls, use_cache=True, sync_to_thread=False),
+        },
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_jinja
         ),
@@ -63,11 +123,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
         ),
         middleware=[VisitorMiddleware(settings.secret_key, secure=settings.https)],
-        before_send=[security_headers(content_security_policy())],
+        before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
-        lifespan=[database],
+        lifespan=[database, *([sandbox.lifespan] if sandbox else [])],
+        on_shutdown=[gateway.close],
+        state=State({"gateway": gateway}),
+        plugins=[StoreCommands()],
         request_max_body_size=64 * 1024,
-        logging_config=LoggingConfig(log_exceptions="never", disable_stack_trace={404, 405}),
+        logging_config=LoggingConfig(
+            log_exceptions="never",
+            disable_stack_trace={404, 405},
+            # One line per Stripe request at INFO is noise; failures are logged by the gateway.
+            loggers={"httpx": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
+        ),
         openapi_config=None,
         debug=settings.debug,
     )

@@ -33,6 +33,7 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    stripe_timeout_seconds: float = 10.0
 
     @property
     def sandbox_mode(self) -> bool:
@@ -62,6 +63,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=_optional_url(env, "STRIPE_API_BASE"),
+        stripe_timeout_seconds=_seconds(env.get("STRIPE_TIMEOUT_SECONDS") or "10"),
     )
 
 
@@ -83,6 +85,16 @@ def _port(value: str) -> int:
     if not value.isascii() or not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError("PORT must be a whole number from 1 to 65535.")
     return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 120:
+        raise SettingsError("STRIPE_TIMEOUT_SECONDS must be a number of seconds from 0 to 120.")
+    return seconds
 
 
 def _public_url(value: str) -> str:

@@ -1,14 +1,15 @@
-"""Small htmx helpers: who is asking, and whether they get a fragment or the whole page."""
+"""Small htmx helpers: who is asking."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
-from litestar.response import Template
+from litestar.di import NamedDependency
 
 AnyRequest = Request[Any, Any, Any]
+# The visitor id the VisitorMiddleware put in the request state (see app/visitor.py).
+VisitorId = NamedDependency[str]
 
 
 def is_htmx(request: AnyRequest) -> bool:
@@ -17,16 +18,3 @@ def is_htmx(request: AnyRequest) -> bool:
         request.headers.get("hx-request") == "true"
         and request.headers.get("hx-history-restore-request") != "true"
     )
-
-
-def page_or_fragment(
-    request: AnyRequest,
-    *,
-    page: str,
-    fragment: str,
-    context: Mapping[str, Any],
-    status_code: int = 200,
-) -> Template:
-    """The fragment for htmx; the full page (which includes that fragment) for a plain form."""
-    name = fragment if is_htmx(request) else page
-    return Template(template_name=name, context=dict(context), status_code=status_code)

@@ -6,7 +6,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-26T10:16:52:270790"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "product"
 
 
 async def forwards():

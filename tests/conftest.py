@@ -12,11 +12,15 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from litestar import Litestar
+
+pytest_plugins = ["tests.stripe_sandbox"]
 
 ROOT = Path(__file__).resolve().parent.parent
 _created_database: tuple[str, str] | None = None
@@ -79,11 +83,9 @@ def engine_name() -> str:
     return "postgres" if os.environ.get("DATABASE_URL") else "sqlite"
 
 
-@pytest.fixture(scope="session")
-async def app() -> AsyncIterator[object]:
-    from app.main import create_app
-
-    application = create_app()
+@asynccontextmanager
+async def running(application: Litestar) -> AsyncIterator[Litestar]:
+    """The app's lifespan (pool, seed, sandbox loop) around a block, in this event loop."""
     started, stopping = asyncio.Event(), asyncio.Event()
 
     async def run_lifespan() -> None:
@@ -94,28 +96,47 @@ async def app() -> AsyncIterator[object]:
 
     task = asyncio.create_task(run_lifespan())
     await started.wait()
-    yield application
-    stopping.set()
-    await task
+    try:
+        yield application
+    finally:
+        stopping.set()
+        await task
+
+
+@asynccontextmanager
+async def browser_like(application: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with its own cookie jar (one visitor), talking to the app in this event loop."""
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=os.environ["PUBLIC_URL"], follow_redirects=False
+    ) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def app() -> AsyncIterator[Litestar]:
+    from app.main import create_app
+
+    async with running(create_app()) as application:
+        yield application
 
 
 @pytest.fixture(autouse=True)
-async def fresh_catalog() -> None:
-    """Each test starts from the seeded catalogue with its original prices."""
+async def fresh_store() -> None:
+    """Each test starts with no orders and the seeded catalogue at its original prices."""
     from app.catalog.service import seed_products
     from app.catalog.tables import Product
+    from app.orders.tables import Order, StripeEvent
 
+    await StripeEvent.delete(force=True)
+    await Order.delete(force=True)  # lines go with their orders (ON DELETE CASCADE)
     await Product.delete(force=True)
     await seed_products()
 
 
 @pytest.fixture
-async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser-like client: its own cookie jar, talking to the app in this event loop."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(
-        transport=transport, base_url=os.environ["PUBLIC_URL"], follow_redirects=False
-    ) as http:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with browser_like(app) as http:
         yield http
 
 

@@ -1,4 +1,4 @@
-"""Security headers, error pages, the visitor cookie and the health check, as a browser sees them."""
+"""Security headers, error pages, the visitor cookie and the health check, as browsers see them."""
 
 from __future__ import annotations
 

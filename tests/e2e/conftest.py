@@ -34,13 +34,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+def chromium_path() -> str:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("CI must install Chromium (apt-get install -y chromium)")
         pytest.skip("Chromium is not installed: apt-get install -y chromium")
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        chromium = await playwright.chromium.launch(executable_path=chromium_path, args=ARGS)
         yield chromium
         await chromium.close()
 

@@ -50,7 +50,8 @@ async def test_steppers_and_typing_update_the_total_in_place(
     beans = page.get_by_label("Quantity of House blend beans, 250 g")
     await beans.fill("3")
     await expect(total).to_have_attribute("data-total-cents", str(1800 + 3 * 1450))
-    await expect(page.locator('[data-sku="beans-250"] [data-subtotal-cents]')).to_have_text("$43.50")
+    beans_subtotal = page.locator('[data-sku="beans-250"] [data-subtotal-cents]')
+    await expect(beans_subtotal).to_have_text("$43.50")
     await expect(beans).to_be_focused()
 
     assert await still_same_document(page)
@@ -91,7 +92,7 @@ async def test_the_page_works_by_keyboard_alone(page: Page, live_server: LiveSer
     await page.keyboard.press("Space")
     await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "3600")
 
-    # Enter in a quantity field updates the total; it must not press the first "−" button.
+    # Enter in a quantity field updates the total; it must not press the first minus button.
     beans = page.get_by_label("Quantity of House blend beans, 250 g")
     await beans.focus()
     await page.keyboard.press("Control+A")

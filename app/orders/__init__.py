@@ -1,0 +1,1 @@
+"""Orders: placing one, confirming its payment exactly once, and listing a visitor's orders."""

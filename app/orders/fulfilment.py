@@ -1,0 +1,158 @@
+"""fulfil_checkout and the webhook: Stripe's word moves an order forward, once, in any order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from app.db import atomic, utcnow
+from app.orders.queries import OrderView, order_by_id, order_for_session
+from app.orders.tables import Order, OrderStatus, StripeEvent
+from app.payments.gateway import CheckoutSession, Event, PaymentGateway, session_from_event
+
+logger = logging.getLogger("app.orders")
+
+S = OrderStatus
+SESSION_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+REFUND_EVENT = "charge.refunded"
+# Where Stripe saying "paid" is unexpected: the order was given up on before the payment landed.
+_CLOSED = (S.CANCELED, S.EXPIRED, S.FAILED)
+
+
+async def fulfil_checkout(gateway: PaymentGateway, session_id: str) -> OrderView | None:
+    """Ask Stripe about the session and apply what it says; None if no order of ours has it."""
+    order = await order_for_session(session_id)
+    if order is None:
+        return None
+    session = await gateway.retrieve_checkout_session(session_id)
+    await _apply_session(order, session)
+    return await order_by_id(order.id)
+
+
+async def handle_stripe_event(gateway: PaymentGateway, event: Event) -> str:
+    """Apply a verified event once: its id is stored in the same transaction as its effect."""
+    if event.type not in SESSION_EVENTS and event.type != REFUND_EVENT:
+        return "ignored"
+    if await StripeEvent.exists().where(StripeEvent.event_id == event.id):
+        return "duplicate"  # the common replay costs one read and no write
+    if event.type == REFUND_EVENT:
+        async with atomic():
+            if not await _record(event):
+                return "duplicate"
+            await _apply_refund(event.object)
+        return "applied"
+
+    order = await _order_for_event(event.object)
+    if order is None or order.stripe_session_id is None:
+        return "ignored"  # a session this store did not create
+    session = await gateway.retrieve_checkout_session(order.stripe_session_id)
+    async with atomic():
+        if not await _record(event):
+            return "duplicate"
+        await _apply_session(order, session, failed=event.type.endswith("async_payment_failed"))
+    return "applied"
+
+
+async def _record(event: Event) -> bool:
+    rows = (
+        await StripeEvent.insert(StripeEvent(event_id=event.id, type=event.type))
+        .on_conflict(target=StripeEvent.event_id, action="DO NOTHING")
+        .returning(StripeEvent.id)
+    )
+    return bool(rows)
+
+
+async def _order_for_event(obj: Mapping[str, Any]) -> OrderView | None:
+    """The order behind an event's session, adopting the session if a crash lost its id."""
+    session = session_from_event(obj)
+    order = await order_for_session(session.id)
+    if order is not None:
+        return order
+    order_id = session.metadata.get("order_id") or session.client_reference_id or ""
+    if not order_id.isascii() or not order_id.isdigit():
+        return None
+    adopted = (
+        await Order.update({Order.stripe_session_id: session.id, Order.updated_at: utcnow()})
+        .where((Order.id == int(order_id)) & Order.stripe_session_id.is_null())
+        .returning(Order.id)
+    )
+    return await order_by_id(int(order_id)) if adopted else None
+
+
+async def _apply_session(
+    order: OrderView, session: CheckoutSession, *, failed: bool = False
+) -> None:
+    if session.id != order.stripe_session_id:
+        logger.error("session %s does not belong to order %s", session.id, order.id)
+        return
+    if failed:
+        await _move(order, S.FAILED, (S.PENDING, S.PROCESSING))
+    elif session.status == "expired":
+        await _move(order, S.EXPIRED, (S.PENDING,))
+    elif session.status == "complete" and session.payment_status == "unpaid":
+        await _move(order, S.PROCESSING, (S.PENDING,))
+    elif session.status == "complete":
+        await _apply_payment(order, session)
+
+
+async def _apply_payment(order: OrderView, session: CheckoutSession) -> None:
+    if (session.amount_total, session.currency) != (order.total_cents, order.currency):
+        moved = await _move(order, S.NEEDS_REVIEW, (S.PENDING, S.PROCESSING, *_CLOSED))
+        if moved:
+            logger.error(
+                "order %s needs review: Stripe session %s charged %s %s, the order is %s %s",
+                order.id, session.id, session.amount_total, session.currency,
+                order.total_cents, order.currency,
+            )  # fmt: skip
+        return
+    paid = {Order.paid_at: utcnow(), Order.payment_intent_id: session.payment_intent}
+    if await _move(order, S.PAID, (S.PENDING, S.PROCESSING), paid):
+        return
+    if await _move(
+        order, S.NEEDS_REVIEW, _CLOSED, {Order.payment_intent_id: session.payment_intent}
+    ):
+        logger.error(
+            "order %s needs review: Stripe session %s was paid after the order was closed",
+            order.id,
+            session.id,
+        )
+
+
+async def _move(
+    order: OrderView,
+    to: OrderStatus,
+    from_: tuple[OrderStatus, ...],
+    extra: Mapping[Any, object] | None = None,
+) -> bool:
+    """The one way an order changes status: a conditional UPDATE; a lost race changes nothing."""
+    values = {Order.status: to.value, Order.updated_at: utcnow(), **(extra or {})}
+    rows = (
+        await Order.update(values)
+        .where((Order.id == order.id) & Order.status.is_in([s.value for s in from_]))
+        .returning(Order.id)
+    )
+    if rows:
+        logger.info("order %s -> %s", order.id, to.value)
+    return bool(rows)
+
+
+async def _apply_refund(charge: Mapping[str, Any]) -> None:
+    payment_intent = charge.get("payment_intent")
+    refunded = charge.get("amount_refunded")
+    if not isinstance(payment_intent, str) or not isinstance(refunded, int):
+        return
+    status = S.REFUNDED if charge.get("refunded") else S.PARTIALLY_REFUNDED
+    # Refunds only grow, so an older event arriving late never undoes a newer one.
+    await Order.update(
+        {Order.status: status.value, Order.refunded_cents: refunded, Order.updated_at: utcnow()}
+    ).where(
+        (Order.payment_intent_id == payment_intent)
+        & Order.status.is_in([S.PAID.value, S.PARTIALLY_REFUNDED.value])
+        & (Order.refunded_cents < refunded)
+    )

@@ -1,0 +1,149 @@
+"""Buy, the pages Stripe sends the buyer back to, My Orders, and Stripe's webhook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromQuery
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Response, Template
+
+from app.catalog.service import price_cart
+from app.orders.cancellation import OrderNotFound, cancel_checkout
+from app.orders.fulfilment import fulfil_checkout, handle_stripe_event
+from app.orders.queries import OrderStatus, order_for_session, visitor_orders
+from app.orders.service import (
+    AlreadyPaid,
+    CheckoutClosed,
+    CheckoutStillPreparing,
+    CheckoutUrls,
+    InvalidCart,
+    place_order,
+)
+from app.payments.gateway import (
+    SESSION_ID,
+    InvalidWebhook,
+    PaymentGateway,
+    PaymentServiceUnavailable,
+)
+from app.storefront import shop_page
+from app.web import AnyRequest, VisitorId, is_htmx
+
+Gateway = NamedDependency[PaymentGateway]
+Urls = NamedDependency[CheckoutUrls]
+
+UNAVAILABLE = "The payment service is unavailable right now. Nothing was charged. Please try again."
+CLOSED = "That checkout has ended and nothing was charged. Press Buy to start a new one."
+PREPARING = "Your order is still being prepared. Please wait a moment, then press Buy again."
+
+
+@post("/checkout", status_code=200)
+async def checkout(
+    request: AnyRequest, visitor_id: VisitorId, gateway: Gateway, checkout_urls: Urls
+) -> Response[Any]:
+    fields = list((await request.form()).multi_items())
+    try:
+        placed = await place_order(gateway, checkout_urls, visitor_id, fields)
+    except InvalidCart as exc:
+        return await _cart_again(request, visitor_id, fields, 422, exc.message)
+    except PaymentServiceUnavailable:
+        return await _cart_again(request, visitor_id, fields, 503, UNAVAILABLE)
+    except CheckoutStillPreparing:
+        return await _cart_again(request, visitor_id, fields, 409, PREPARING)
+    except CheckoutClosed:
+        return await _cart_again(request, visitor_id, fields, 409, CLOSED)
+    if isinstance(placed, AlreadyPaid):
+        return _redirect(request, f"/checkout/success?session_id={placed.order.stripe_session_id}")
+    return _redirect(request, placed.url)
+
+
+@get("/checkout/success")
+async def checkout_success(
+    visitor_id: VisitorId, gateway: Gateway, session_id: FromQuery[str | None] = None
+) -> Template:
+    session_id = _valid_session_id(session_id)
+    unconfirmed = False
+    try:
+        order = await fulfil_checkout(gateway, session_id)
+    except PaymentServiceUnavailable:
+        order, unconfirmed = await order_for_session(session_id), True
+    if order is None:
+        raise NotFoundException()
+    mine = order.visitor_id == visitor_id
+    context = {
+        "order": order if mine else None,
+        "orders": await visitor_orders(visitor_id) if mine else [],
+        "unconfirmed": unconfirmed,
+    }
+    return Template("checkout/success.html", context=context)
+
+
+@get("/checkout/cancel")
+async def checkout_cancel(
+    visitor_id: VisitorId, gateway: Gateway, session_id: FromQuery[str | None] = None
+) -> Response[Any]:
+    session_id = _valid_session_id(session_id)
+    try:
+        order = await cancel_checkout(gateway, session_id, visitor_id)
+    except OrderNotFound:
+        raise NotFoundException() from None
+    except PaymentServiceUnavailable:
+        return Template("checkout/cancel_failed.html", status_code=503)
+    if order.status is not OrderStatus.CANCELED:
+        return Redirect(f"/checkout/success?session_id={session_id}", status_code=303)
+    quantities = [(f"qty-{line.sku}", str(line.quantity)) for line in order.lines]
+    page = await shop_page(visitor_id, quantities)
+    notice = "Payment canceled: nothing was charged. Your cart is as you left it."
+    return Template("shop.html", context={**page, "notice": notice})
+
+
+@get("/orders")
+async def my_orders(request: AnyRequest, visitor_id: VisitorId) -> Response[Any]:
+    if not is_htmx(request):
+        return Redirect("/#orders", status_code=303)
+    return Template("_orders.html", context={"orders": await visitor_orders(visitor_id)})
+
+
+@post("/webhooks/stripe", exclude_from_csrf=True, media_type=MediaType.JSON)
+async def stripe_webhook(request: AnyRequest, gateway: Gateway) -> Response[dict[str, str]]:
+    try:
+        event = gateway.verify_webhook(
+            await request.body(), request.headers.get("stripe-signature")
+        )
+    except InvalidWebhook:
+        return Response({"error": "invalid webhook"}, status_code=400)
+    try:
+        outcome = await handle_stripe_event(gateway, event)
+    except PaymentServiceUnavailable:
+        # Stripe retries a 5xx with backoff; by then we can ask it about the session again.
+        return Response({"error": "try again"}, status_code=503)
+    return Response({"outcome": outcome}, status_code=200)
+
+
+def _valid_session_id(session_id: str | None) -> str:
+    if not session_id or not SESSION_ID.fullmatch(session_id):
+        raise ValidationException()
+    return session_id
+
+
+def _redirect(request: AnyRequest, url: str) -> Response[Any]:
+    # htmx follows a 303 with fetch, which cannot cross to Stripe's origin: tell htmx instead.
+    return ClientRedirect(url) if is_htmx(request) else Redirect(url, status_code=303)
+
+
+async def _cart_again(
+    request: AnyRequest,
+    visitor_id: VisitorId,
+    fields: list[tuple[str, str]],
+    status_code: int,
+    notice: str | None,
+) -> Template:
+    """The cart as it was sent, with why Buy did not go through; the form gets a fresh token."""
+    if is_htmx(request):
+        context = {"cart": await price_cart(fields), "notice": notice}
+        return Template("_cart.html", context=context, status_code=status_code)
+    page = await shop_page(visitor_id, fields)
+    return Template("shop.html", context={**page, "notice": notice}, status_code=status_code)

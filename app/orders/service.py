@@ -1,0 +1,175 @@
+"""place_order: store the order first, then open one Stripe Checkout Session for it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.catalog.cart import Cart, read_cart
+from app.catalog.service import list_products
+from app.db import atomic, utcnow
+from app.orders.queries import OrderView, order_by_id
+from app.orders.tables import Order, OrderLine, OrderStatus
+from app.payments.gateway import LineItem, PaymentGateway, PaymentServiceUnavailable
+
+TOKEN_FIELD = "checkout_token"  # noqa: S105 - a form field name, not a secret
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
+SESSION_LIFETIME = timedelta(minutes=30)
+# How long a resubmitted form waits for the first submission to get its session.
+_TWIN_WAIT_SECONDS = 15.0
+_TWIN_POLL_SECONDS = 0.1
+
+
+class InvalidCart(Exception):
+    def __init__(self, cart: Cart, message: str | None = None) -> None:
+        super().__init__(message or "invalid cart")
+        self.cart = cart
+        self.message = message
+
+
+class CheckoutClosed(Exception):
+    """The form's checkout already ended (failed, canceled, expired): a new Buy starts afresh."""
+
+
+class CheckoutStillPreparing(Exception):
+    """A twin submission of this form is still talking to Stripe."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutStarted:
+    order_id: int
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyPaid:
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutUrls:
+    success: str
+    cancel: str
+
+
+def mint_checkout_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+async def place_order(
+    gateway: PaymentGateway,
+    urls: CheckoutUrls,
+    visitor_id: str,
+    fields: Iterable[tuple[str, str]],
+) -> CheckoutStarted | AlreadyPaid:
+    pairs = list(fields)
+    token = next((value for name, value in pairs if name == TOKEN_FIELD), "")
+    if not _TOKEN.fullmatch(token):
+        raise CheckoutClosed("missing or malformed checkout token")
+    order_id, created = await _store_order(token, visitor_id, pairs)
+    if created:
+        return await _open_session(gateway, urls, order_id, token)
+    return await _follow_twin(order_id, visitor_id)
+
+
+async def _store_order(
+    token: str, visitor_id: str, pairs: list[tuple[str, str]]
+) -> tuple[int, bool]:
+    """One transaction: prices read now, the order and its lines; a known token stores nothing."""
+    async with atomic():
+        cart = read_cart(await list_products(), pairs)
+        if not cart.valid:
+            raise InvalidCart(cart)
+        if cart.empty:
+            raise InvalidCart(cart, "Your cart is empty: choose at least one product.")
+        inserted = (
+            await Order.insert(
+                Order(
+                    visitor_id=visitor_id,
+                    checkout_token=token,
+                    status=OrderStatus.PENDING.value,
+                    currency=cart.currency,
+                    total_cents=cart.total_cents,
+                )
+            )
+            .on_conflict(target=Order.checkout_token, action="DO NOTHING")
+            .returning(Order.id)
+        )
+        if inserted:
+            order_id: int = inserted[0]["id"]
+            await OrderLine.insert(
+                *(
+                    OrderLine(
+                        order=order_id,
+                        sku=line.product.sku,
+                        name=line.product.name,
+                        unit_price_cents=line.product.price_cents,
+                        quantity=line.quantity,
+                    )
+                    for line in cart.lines
+                    if line.quantity
+                )
+            )
+            return order_id, True
+    existing = await Order.select(Order.id).where(Order.checkout_token == token).first()
+    assert existing is not None, "a token that conflicted must exist"
+    return existing["id"], False
+
+
+async def _open_session(
+    gateway: PaymentGateway, urls: CheckoutUrls, order_id: int, token: str
+) -> CheckoutStarted:
+    order = await order_by_id(order_id)
+    assert order is not None
+    try:
+        session = await gateway.create_checkout_session(
+            order_id=order.id,
+            lines=[
+                LineItem(line.name, line.unit_price_cents, line.quantity) for line in order.lines
+            ],
+            currency=order.currency,
+            success_url=urls.success,
+            cancel_url=urls.cancel,
+            expires_at=int((utcnow() + SESSION_LIFETIME).timestamp()),
+            # Stable for this order, so the library's own retries can never open a second session.
+            idempotency_key=f"checkout-{token}",
+        )
+    except PaymentServiceUnavailable:
+        await Order.update(
+            {Order.status: OrderStatus.FAILED.value, Order.updated_at: utcnow()}
+        ).where(
+            (Order.id == order.id)
+            & (Order.status == OrderStatus.PENDING.value)
+            & Order.stripe_session_id.is_null()
+        )
+        raise
+    if not session.url:
+        raise PaymentServiceUnavailable("Stripe returned a session without a url")
+    await Order.update(
+        {
+            Order.stripe_session_id: session.id,
+            Order.stripe_session_url: session.url,
+            Order.updated_at: utcnow(),
+        }
+    ).where((Order.id == order.id) & Order.stripe_session_id.is_null())
+    return CheckoutStarted(order_id=order.id, url=session.url)
+
+
+async def _follow_twin(order_id: int, visitor_id: str) -> CheckoutStarted | AlreadyPaid:
+    """A resubmitted form goes where the first submission went, never to a new session."""
+    for _ in range(int(_TWIN_WAIT_SECONDS / _TWIN_POLL_SECONDS)):
+        order = await order_by_id(order_id)
+        if order is None or order.visitor_id != visitor_id:
+            raise CheckoutClosed("this checkout belongs to another visitor")
+        if order.status is OrderStatus.PENDING and order.stripe_session_url:
+            return CheckoutStarted(order_id=order.id, url=order.stripe_session_url)
+        if order.status in {OrderStatus.FAILED, OrderStatus.CANCELED, OrderStatus.EXPIRED}:
+            raise CheckoutClosed(order.status.value)
+        if order.status is not OrderStatus.PENDING:
+            return AlreadyPaid(order)
+        await asyncio.sleep(_TWIN_POLL_SECONDS)
+    raise CheckoutStillPreparing(order_id)

@@ -1,0 +1,61 @@
+"""Orders, their lines (prices copied at purchase) and the Stripe events already applied."""
+
+from enum import StrEnum
+
+from piccolo.columns import (
+    BigInt,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Order(Table, tablename="shop_order"):
+    id = Serial(primary_key=True)
+    visitor_id = Varchar(length=64, index=True)
+    # One order per rendered checkout form: a resubmitted form finds this order again.
+    checkout_token = Varchar(length=64, unique=True)
+    status = Varchar(length=20, default=OrderStatus.PENDING.value, index=True)
+    currency = Varchar(length=3)
+    total_cents = BigInt()
+    stripe_session_id = Varchar(length=255, unique=True, null=True, default=None)
+    stripe_session_url = Text(null=True, default=None)
+    payment_intent_id = Varchar(length=255, null=True, default=None, index=True)
+    refunded_cents = BigInt(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    paid_at = Timestamptz(null=True, default=None)
+
+
+class OrderLine(Table, tablename="shop_order_line"):
+    id = Serial(primary_key=True)
+    order = ForeignKey(Order, null=False, on_delete=OnDelete.cascade, index=True)
+    sku = Varchar(length=32)
+    name = Varchar(length=100)
+    unit_price_cents = Integer()
+    quantity = Integer()
+
+
+class StripeEvent(Table, tablename="shop_stripe_event"):
+    id = Serial(primary_key=True)
+    event_id = Varchar(length=255, unique=True)
+    type = Varchar(length=100)
+    received_at = Timestamptz(default=TimestamptzNow())

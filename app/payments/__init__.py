@@ -1,0 +1,1 @@
+"""Payments: the gateway to Stripe (or the sandbox that speaks its API)."""

@@ -1,0 +1,207 @@
+"""The one module that speaks to Stripe: plain values in and out, one error for outages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+
+logger = logging.getLogger("app.payments")
+
+SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,250}")
+# Stripe's own window for a signed webhook; it checks only the past, we check both directions.
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class PaymentServiceUnavailable(Exception):
+    """Stripe could not be reached, timed out or failed; nothing is known to have happened."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook that is not provably from Stripe: unsigned, badly signed, stale or not JSON."""
+
+
+class SessionNotOpen(Exception):
+    """Stripe refused to expire a session that is already complete or expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    name: str
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    url: str | None
+    status: str  # open, complete, expired
+    payment_status: str  # unpaid, paid, no_payment_required
+    amount_total: int | None
+    currency: str | None
+    payment_intent: str | None
+    client_reference_id: str | None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    type: str
+    object: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    api_key: str
+    webhook_secret: str | None
+    api_base: str | None = None
+    timeout_seconds: float = 10.0
+    max_network_retries: int = 2
+
+
+class PaymentGateway:
+    """Async Stripe calls through stripe-python's StripeClient over httpx."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self._webhook_secret = config.webhook_secret
+        self._http = stripe.HTTPXClient(timeout=config.timeout_seconds)
+        self._client = stripe.StripeClient(
+            config.api_key,
+            http_client=self._http,
+            base_addresses={"api": config.api_base} if config.api_base else None,
+            max_network_retries=config.max_network_retries,
+        )
+
+    async def close(self) -> None:
+        await self._http.close_async()  # type: ignore[no-untyped-call]
+
+    async def create_checkout_session(
+        self,
+        *,
+        order_id: int,
+        lines: Sequence[LineItem],
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: int,
+        idempotency_key: str,
+    ) -> CheckoutSession:
+        metadata = {"order_id": str(order_id)}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": line.unit_amount,
+                        "product_data": {"name": line.name},
+                    },
+                    "quantity": line.quantity,
+                }
+                for line in lines
+            ],
+            "client_reference_id": str(order_id),
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": expires_at,
+        }
+        session = await self._call(
+            self._client.v1.checkout.sessions.create_async(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        )
+        return _session(session.to_dict())
+
+    async def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        session = await self._call(
+            self._client.v1.checkout.sessions.retrieve_async(session_id, {"expand": ["line_items"]})
+        )
+        return _session(session.to_dict())
+
+    async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        try:
+            session = await self._client.v1.checkout.sessions.expire_async(session_id)
+        except stripe.InvalidRequestError as exc:
+            raise SessionNotOpen(session_id) from exc
+        except stripe.StripeError as exc:
+            raise PaymentServiceUnavailable(type(exc).__name__) from exc
+        return _session(session.to_dict())
+
+    async def undelivered_events(self, limit: int = 100) -> list[Event]:
+        page = await self._call(
+            self._client.v1.events.list_async({"delivery_success": False, "limit": limit})
+        )
+        return [Event(id=e.id, type=e.type, object=e.data.object.to_dict()) for e in page.data]
+
+    def verify_webhook(self, payload: bytes, signature: str | None) -> Event:
+        if not self._webhook_secret:
+            raise InvalidWebhook("no webhook secret is configured")
+        if not signature:
+            raise InvalidWebhook("missing Stripe-Signature header")
+        if not _timestamp_is_fresh(signature):
+            raise InvalidWebhook("timestamp outside the tolerance")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"),
+                signature,
+                self._webhook_secret,
+                tolerance=SIGNATURE_TOLERANCE_SECONDS,
+            )
+            event = json.loads(payload)
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise InvalidWebhook(type(exc).__name__) from exc
+        data = event.get("data") if isinstance(event, dict) else None
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict) or not isinstance(event.get("id"), str):
+            raise InvalidWebhook("not an event")
+        return Event(id=event["id"], type=str(event.get("type", "")), object=obj)
+
+    @staticmethod
+    async def _call(awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except stripe.StripeError as exc:
+            # The buyer's answer is the same for every kind; the log keeps which one it was.
+            logger.warning("stripe call failed: %s (%s)", type(exc).__name__, exc.http_status)
+            raise PaymentServiceUnavailable(type(exc).__name__) from exc
+
+
+def _timestamp_is_fresh(signature: str) -> bool:
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isascii() and value.isdigit():
+            return abs(time.time() - int(value)) <= SIGNATURE_TOLERANCE_SECONDS
+    return False
+
+
+def _session(session: Mapping[str, Any]) -> CheckoutSession:
+    payment_intent = session.get("payment_intent")
+    if payment_intent is not None and not isinstance(payment_intent, str):
+        payment_intent = payment_intent.get("id")
+    return CheckoutSession(
+        id=session["id"],
+        url=session.get("url"),
+        status=session.get("status") or "open",
+        payment_status=session.get("payment_status") or "unpaid",
+        amount_total=session.get("amount_total"),
+        currency=session.get("currency"),
+        payment_intent=payment_intent,
+        client_reference_id=session.get("client_reference_id"),
+        metadata=dict(session.get("metadata") or {}),
+    )
+
+
+def session_from_event(obj: Mapping[str, Any]) -> CheckoutSession:
+    """A session as an event carried it (used only to find which session to ask Stripe about)."""
+    return _session(obj)

@@ -1,0 +1,112 @@
+"""Events: recorded in each state change's transaction, listed and retrieved like Stripe's."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from app.sandbox.db import now
+from app.sandbox.errors import invalid, no_such
+from app.sandbox.objects import Json, event_object, item_list, new_id, unix
+from app.sandbox.tables import SandboxEvent
+
+
+async def record_event(account: str, event_type: str, obj: Json, webhook_url: str | None) -> Json:
+    created = now()
+    event = event_object(
+        new_id("evt_"), event_type, obj, unix(created), pending_webhooks=1 if webhook_url else 0
+    )
+    await SandboxEvent.insert(
+        SandboxEvent(
+            account=account,
+            event_id=event["id"],
+            type=event_type,
+            created_at=created,
+            payload=json.dumps(event),
+            webhook_url=webhook_url,
+            # No endpoint, nothing to deliver: the event is only listed.
+            next_attempt_at=created if webhook_url else None,
+        )
+    )
+    return event
+
+
+def _event(row: dict[str, Any]) -> Json:
+    event: Json = json.loads(row["payload"])
+    event["pending_webhooks"] = int(bool(row["webhook_url"]) and not row["delivered"])
+    return event
+
+
+_COLUMNS = (SandboxEvent.id, SandboxEvent.payload, SandboxEvent.webhook_url, SandboxEvent.delivered)
+
+
+async def get_event(account: str, event_id: str) -> Json:
+    row = (
+        await SandboxEvent.select(*_COLUMNS)
+        .where(SandboxEvent.account == account, SandboxEvent.event_id == event_id)
+        .first()
+    )
+    if row is None:
+        raise no_such("event", event_id, param="id")
+    return _event(row)
+
+
+async def list_events(account: str, params: Json) -> Json:
+    limit = params.get("limit", 10)
+    if not 1 <= limit <= 100:
+        raise invalid("Invalid limit: must be between 1 and 100.", param="limit")
+    if "type" in params and "types" in params:
+        raise invalid("You may pass either `type` or `types`, but not both.", param="types")
+    query = SandboxEvent.select(*_COLUMNS).where(SandboxEvent.account == account)
+    if event_type := params.get("type"):
+        # Stripe's one wildcard: "checkout.session.*".
+        query = query.where(
+            SandboxEvent.type.like(event_type.replace("*", "%"))
+            if "*" in event_type
+            else SandboxEvent.type == event_type
+        )
+    if types := params.get("types"):
+        query = query.where(SandboxEvent.type.is_in(types[:20]))
+    if "delivery_success" in params:
+        query = query.where(SandboxEvent.delivered == params["delivery_success"])
+    query = _created_filter(query, params.get("created"))
+    descending = True
+    if cursor := params.get("starting_after"):
+        query = query.where(SandboxEvent.id < await _position(account, cursor, "starting_after"))
+    elif cursor := params.get("ending_before"):
+        query = query.where(SandboxEvent.id > await _position(account, cursor, "ending_before"))
+        descending = False
+    rows = await query.order_by(SandboxEvent.id, ascending=not descending).limit(limit + 1)
+    page = rows[:limit]
+    if not descending:
+        page.reverse()
+    return item_list([_event(row) for row in page], "/v1/events", has_more=len(rows) > limit)
+
+
+async def _position(account: str, event_id: str, param: str) -> int:
+    row = (
+        await SandboxEvent.select(SandboxEvent.id)
+        .where(SandboxEvent.account == account, SandboxEvent.event_id == event_id)
+        .first()
+    )
+    if row is None:
+        raise no_such("event", event_id, param=param)
+    return int(row["id"])
+
+
+def _created_filter(query: Any, created: int | dict[str, int] | None) -> Any:
+    if created is None:
+        return query
+    bounds = created if isinstance(created, dict) else {"gte": created, "lte": created}
+    # `created` is whole seconds: gt 5 starts at 6.000, lte 5 ends before 6.000.
+    for op, value in bounds.items():
+        if op in {"gt", "gte"}:
+            query = query.where(SandboxEvent.created_at >= _moment(value + (op == "gt")))
+        else:
+            query = query.where(SandboxEvent.created_at < _moment(value + (op == "lte")))
+    return query
+
+
+def _moment(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)

@@ -1,0 +1,56 @@
+"""My Orders: this browser's orders only, newest first, polling only while one is in flight."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import HTMX
+from tests.orders.conftest import Shopper, order_rows, pay
+from tests.stripe_sandbox import SandboxServer
+
+
+def listed(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'data-order-id="(\d+)" data-status="([a-z_]+)"', html)
+
+
+async def test_my_orders_lists_this_browsers_orders_newest_first(
+    shopper: Shopper, other_shopper: Shopper, sandbox: SandboxServer
+) -> None:
+    first = await shopper.start_checkout({"mug-350": "1"})
+    await pay(sandbox, first)
+    await shopper.success(first)
+    await shopper.open_shop()
+    await shopper.start_checkout({"beans-250": "2"})
+    await other_shopper.start_checkout({"dripper-v60": "1"})
+    mine, theirs = [row["id"] for row in await order_rows()][:2], (await order_rows())[2]["id"]
+
+    fragment = await shopper.http.get("/orders", headers=HTMX)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<section id="orders"')
+    assert listed(fragment.text) == [(str(mine[1]), "pending"), (str(mine[0]), "paid")]
+    assert "2 \u00d7 House blend beans, 250 g" in fragment.text and "$29.00" in fragment.text
+    assert "Awaiting payment" in fragment.text and "Paid" in fragment.text
+    assert str(theirs) not in [order_id for order_id, _ in listed(fragment.text)]
+    assert "Pour-over dripper" not in fragment.text
+
+    page = await shopper.http.get("/")
+    assert listed(page.text) == listed(fragment.text)
+
+
+async def test_it_polls_only_while_an_order_is_in_flight(
+    shopper: Shopper, sandbox: SandboxServer
+) -> None:
+    empty = await shopper.http.get("/orders", headers=HTMX)
+    assert "No orders from this browser yet" in empty.text and "hx-trigger" not in empty.text
+    session_id = await shopper.start_checkout({"mug-350": "1"})
+    polling = await shopper.http.get("/orders", headers=HTMX)
+    assert 'hx-get="/orders" hx-trigger="every 3s" hx-swap="outerHTML"' in polling.text
+    await pay(sandbox, session_id)
+    await shopper.success(session_id)
+    settled = await shopper.http.get("/orders", headers=HTMX)
+    assert listed(settled.text)[0][1] == "paid" and "hx-trigger" not in settled.text
+
+
+async def test_without_htmx_my_orders_is_the_shop_page(shopper: Shopper) -> None:
+    response = await shopper.http.get("/orders")
+    assert (response.status_code, response.headers["location"]) == (303, "/#orders")
