@@ -37,15 +37,15 @@ from app.visitor import VisitorMiddleware, current_visitor
 async def database(app: Litestar) -> AsyncIterator[None]:
     engine = Product._meta.db
     # The engine is process-wide: close only a pool this app started.
-    owns_pool = isinstance(engine, PostgresEngine) and engine.pool is None
-    if owns_pool:
-        await engine.start_connection_pool(min_size=2, max_size=10)
+    pooled = engine if isinstance(engine, PostgresEngine) and engine.pool is None else None
+    if pooled:
+        await pooled.start_connection_pool(min_size=2, max_size=10)
     try:
         await seed_products()
         yield
     finally:
-        if owns_pool:
-            await engine.close_connection_pool()
+        if pooled:
+            await pooled.close_connection_pool()
 
 
 def _jinja(engine: JinjaTemplateEngine) -> None:
