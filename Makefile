@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev migrate clean
+.PHONY: run test lint install install-dev migrate reconcile clean
 
 run: migrate
 	$(BIN)/python -m app
@@ -18,6 +18,10 @@ lint: install-dev
 
 migrate: install
 	$(BIN)/piccolo migrations forwards all
+
+# Safe from cron and concurrently; needs Stripe (or the running store's sandbox) reachable.
+reconcile: install
+	$(BIN)/litestar --app app.main:create_app reconcile
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

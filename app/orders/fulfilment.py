@@ -74,12 +74,17 @@ async def _order_for_event(obj: Mapping[str, Any]) -> OrderView | None:
     order = await order_for_session(session.id)
     if order is not None:
         return order
-    order_id = session.metadata.get("order_id") or session.client_reference_id or ""
-    if not order_id.isascii() or not order_id.isdigit():
+    order_id = session.metadata.get("order_id", "")
+    token = session.metadata.get("checkout_token", "")
+    if not order_id.isascii() or not order_id.isdigit() or not token:
         return None
     adopted = (
         await Order.update({Order.stripe_session_id: session.id, Order.updated_at: utcnow()})
-        .where((Order.id == int(order_id)) & Order.stripe_session_id.is_null())
+        .where(
+            (Order.id == int(order_id))
+            & (Order.checkout_token == token)
+            & Order.stripe_session_id.is_null()
+        )
         .returning(Order.id)
     )
     return await order_by_id(int(order_id)) if adopted else None

@@ -128,6 +128,7 @@ async def _open_session(
     try:
         session = await gateway.create_checkout_session(
             order_id=order.id,
+            order_token=token,
             lines=[
                 LineItem(line.name, line.unit_price_cents, line.quantity) for line in order.lines
             ],

@@ -87,6 +87,7 @@ class PaymentGateway:
         self,
         *,
         order_id: int,
+        order_token: str,
         lines: Sequence[LineItem],
         currency: str,
         success_url: str,
@@ -94,7 +95,8 @@ class PaymentGateway:
         expires_at: int,
         idempotency_key: str,
     ) -> CheckoutSession:
-        metadata = {"order_id": str(order_id)}
+        # The token tells this order apart from any other that ever had the same id.
+        metadata = {"order_id": str(order_id), "checkout_token": order_token}
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [

@@ -52,7 +52,10 @@ async def test_buy_stores_the_order_then_sends_the_buyer_to_stripe(
     assert (session.status, session.payment_status) == ("open", "unpaid")
     assert (session.amount_total, session.currency) == (5899, "usd")
     assert session.client_reference_id == str(order["id"])
-    assert session.metadata == {"order_id": str(order["id"])}
+    assert session.metadata == {
+        "order_id": str(order["id"]),
+        "checkout_token": order["checkout_token"],
+    }
 
 
 async def test_the_session_asks_for_the_right_things(
@@ -71,7 +74,7 @@ async def test_the_session_asks_for_the_right_things(
         5400,
         "Stoneware mug",
     )
-    assert session["metadata"] == {"order_id": str(order["id"])}
+    assert session["metadata"]["order_id"] == str(order["id"])
 
 
 async def test_a_plain_form_buy_is_a_303_to_the_session(shopper: Shopper) -> None:

@@ -37,6 +37,19 @@ async def test_the_page_shows_test_mode_the_items_and_stripes_fields(
     assert f"form-action 'self' {receiver.url}" in page.headers["content-security-policy"]
 
 
+async def test_back_goes_to_cancel_url_with_the_session_id_filled_in(
+    new_session: Any, http: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    template = f"{receiver.url}/checkout/cancel?session_id={{CHECKOUT_SESSION_ID}}"
+    session = await new_session(cancel_url=template)
+    assert session.cancel_url == template  # the API keeps the template, as Stripe does
+
+    page = await http.get(session.url)
+
+    back = f'href="{receiver.url}/checkout/cancel?session_id={session.id}"'
+    assert back in page.text and "{CHECKOUT_SESSION_ID}" not in page.text
+
+
 async def test_4242_pays_and_redirects_to_success_url(
     client: Any, new_session: Any, http: httpx.AsyncClient, receiver: Receiver
 ) -> None:
