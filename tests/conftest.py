@@ -20,7 +20,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-pytest_plugins = ["tests.stripe_sandbox"]
+pytest_plugins = ["tests.stripe_sandbox", "tests.browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 _created_database: tuple[str, str] | None = None

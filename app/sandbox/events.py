@@ -9,6 +9,7 @@ from typing import Any
 from app.sandbox.db import now
 from app.sandbox.errors import invalid, no_such
 from app.sandbox.objects import Json, event_object, item_list, new_id, unix
+from app.sandbox.pagination import cursor_page
 from app.sandbox.tables import SandboxEvent
 
 
@@ -53,9 +54,6 @@ async def get_event(account: str, event_id: str) -> Json:
 
 
 async def list_events(account: str, params: Json) -> Json:
-    limit = params.get("limit", 10)
-    if not 1 <= limit <= 100:
-        raise invalid("Invalid limit: must be between 1 and 100.", param="limit")
     if "type" in params and "types" in params:
         raise invalid("You may pass either `type` or `types`, but not both.", param="types")
     query = SandboxEvent.select(*_COLUMNS).where(SandboxEvent.account == account)
@@ -71,28 +69,10 @@ async def list_events(account: str, params: Json) -> Json:
     if "delivery_success" in params:
         query = query.where(SandboxEvent.delivered == params["delivery_success"])
     query = _created_filter(query, params.get("created"))
-    descending = True
-    if cursor := params.get("starting_after"):
-        query = query.where(SandboxEvent.id < await _position(account, cursor, "starting_after"))
-    elif cursor := params.get("ending_before"):
-        query = query.where(SandboxEvent.id > await _position(account, cursor, "ending_before"))
-        descending = False
-    rows = await query.order_by(SandboxEvent.id, ascending=not descending).limit(limit + 1)
-    page = rows[:limit]
-    if not descending:
-        page.reverse()
-    return item_list([_event(row) for row in page], "/v1/events", has_more=len(rows) > limit)
-
-
-async def _position(account: str, event_id: str, param: str) -> int:
-    row = (
-        await SandboxEvent.select(SandboxEvent.id)
-        .where(SandboxEvent.account == account, SandboxEvent.event_id == event_id)
-        .first()
+    page, more = await cursor_page(
+        query, SandboxEvent.event_id, SandboxEvent.account, account, params, "event"
     )
-    if row is None:
-        raise no_such("event", event_id, param=param)
-    return int(row["id"])
+    return item_list([_event(row) for row in page], "/v1/events", has_more=more)
 
 
 def _created_filter(query: Any, created: int | dict[str, int] | None) -> Any:

@@ -140,7 +140,7 @@ def _render(
         "items": json.loads(row["line_items"]),
         "errors": {},
         "later_errors": {},
-        "back_url": _fill(row["cancel_url"], session_id),
+        "back_url": _back_url(row),
         "pay_url": request.app.route_reverse("sandbox-pay-card", session_id=session_id),
         "later_url": request.app.route_reverse("sandbox-pay-later", session_id=session_id),
         "auth_url": request.app.route_reverse("sandbox-authenticate-answer", session_id=session_id),
@@ -152,7 +152,7 @@ def _render(
 def _closed(row: Json | None) -> PageResponse:
     if row is None:
         return Template("sandbox/not_found.html", status_code=404)
-    context = {"session": row, "back_url": _fill(row["cancel_url"], row["session_id"])}
+    context = {"session": row, "back_url": _back_url(row)}
     return Template("sandbox/closed.html", context=context, status_code=200, headers=_csp(row))
 
 
@@ -161,9 +161,13 @@ def _success(row: Json) -> PageResponse:
     return Redirect(url, status_code=303, headers=_csp(row))
 
 
-def _fill(url: str | None, session_id: str) -> str | None:
+def _fill(url: str, session_id: str) -> str:
     """Stripe's template variable, filled in on the way back to the shop (success and cancel)."""
-    return url.replace("{CHECKOUT_SESSION_ID}", session_id) if url else None
+    return url.replace("{CHECKOUT_SESSION_ID}", session_id)
+
+
+def _back_url(row: Json) -> str | None:
+    return _fill(row["cancel_url"], row["session_id"]) if row["cancel_url"] else None
 
 
 def _csp(row: Json) -> dict[str, str]:

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 
 from app.sandbox.config import Faults, SandboxConfig
 from app.sandbox.payments import expire_due, settle_due
+from app.sandbox.validation import schemas
 from app.sandbox.webhooks import deliver_due
 
 logger = logging.getLogger("app.sandbox")
@@ -28,6 +29,7 @@ class Sandbox:
 
     @classmethod
     def start(cls, config: SandboxConfig) -> Sandbox:
+        schemas()  # read Stripe's description now, not inside the first request's event loop
         return cls(config=config, faults=config.faults)
 
     async def tick(self, client: httpx.AsyncClient) -> None:

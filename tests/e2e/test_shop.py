@@ -6,8 +6,8 @@ import asyncio
 
 from playwright.async_api import Page, Route, expect
 
+from tests.browser import csp_violations
 from tests.conftest import LiveServer
-from tests.e2e.conftest import csp_violations
 
 MUG = "Stoneware mug"
 

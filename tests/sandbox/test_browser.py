@@ -2,50 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Page
 
+from tests.browser import csp_violations
 from tests.stripe_sandbox import FUTURE_EXPIRY, Receiver
 
 pytestmark = pytest.mark.browser
 
-_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-_RECORD_CSP = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
-});
-"""
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=_ARGS)
-        yield chromium
-        await chromium.close()
-
 
 async def test_paying_with_4242_redirects_to_success_url_without_csp_violations(
-    browser: Browser, client: Any, new_session: Any, receiver: Receiver
+    page: Page, client: Any, new_session: Any, receiver: Receiver
 ) -> None:
     session = await new_session()
-    context = await browser.new_context()
-    page = await context.new_page()
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    await page.add_init_script(_RECORD_CSP)
 
     await page.goto(session.url)
     await page.get_by_label("Email").first.fill("ada@example.com")
@@ -53,7 +26,7 @@ async def test_paying_with_4242_redirects_to_success_url_without_csp_violations(
     await page.fill("#cardExpiry", FUTURE_EXPIRY)
     await page.fill("#cardCvc", "123")
     await page.fill("#billingName", "Ada Lovelace")
-    assert await page.evaluate("window.__cspViolations") == []
+    assert await csp_violations(page) == []
     assert await page.locator(".test-banner").inner_text() != ""
     async with page.expect_navigation(url=f"{receiver.url}/checkout/success**"):
         await page.get_by_role("button", name="Pay $47.00").click()
@@ -63,4 +36,3 @@ async def test_paying_with_4242_redirects_to_success_url_without_csp_violations(
     assert not [e for e in console_errors if "Content Security Policy" in e]
     paid = await client.v1.checkout.sessions.retrieve_async(session.id)
     assert paid.payment_status == "paid"
-    await context.close()
