@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -213,3 +214,35 @@ def live_server() -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+class _Texts(HTMLParser):
+    """Collects the text of every element matching a tag and class, as a browser would parse it."""
+
+    def __init__(self, tag: str, cls: str) -> None:
+        super().__init__()
+        self.tag, self.cls = tag, cls
+        self.found: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._depth:
+            self._depth += tag == self.tag
+        elif tag == self.tag and self.cls in (dict(attrs).get("class") or "").split():
+            self._depth = 1
+            self.found.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth and tag == self.tag:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.found[-1] += data
+
+
+def texts_of(html: str, tag: str, cls: str) -> list[str]:
+    """The whitespace-normalised text of each `<tag class="… cls …">` in the page."""
+    parser = _Texts(tag, cls)
+    parser.feed(html)
+    return [" ".join(text.split()) for text in parser.found]

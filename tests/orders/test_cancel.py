@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from app.payments.gateway import PaymentGateway
+from tests.conftest import texts_of
 from tests.orders.conftest import Shopper, order_rows, pay, status_of
 from tests.stripe_sandbox import SandboxServer
 
@@ -17,7 +18,9 @@ async def test_cancel_closes_the_session_and_brings_the_cart_back(
     session_id = await shopper.start_checkout({"beans-250": "3", "dripper-v60": "1"})
     page = await shopper.cancel(session_id)
     assert page.status_code == 200
-    assert "Payment canceled: nothing was charged" in page.text
+    assert texts_of(page.text, "div", "notice") == [
+        "Payment canceled: nothing was charged. Your cart is as you left it."
+    ]
     assert 'name="qty-beans-250" value="3"' in page.text
     assert 'name="qty-dripper-v60" value="1"' in page.text
     assert 'data-total-cents="7349"' in page.text

@@ -11,6 +11,7 @@ import pytest
 from app.catalog.tables import Product
 from app.orders.tables import Order
 from app.payments.gateway import PaymentGateway
+from tests.conftest import texts_of
 from tests.orders.conftest import (
     Shopper,
     line_rows,
@@ -123,7 +124,9 @@ async def test_a_bad_or_empty_cart_stores_nothing_and_never_asks_stripe(
 
 async def test_an_empty_cart_is_refused_in_words(shopper: Shopper) -> None:
     response = await shopper.buy({"mug-350": "0"})
-    assert "Your cart is empty" in response.text
+    assert texts_of(response.text, "div", "notice") == [
+        "Your cart is empty: choose at least one product."
+    ]
 
 
 async def test_a_resubmitted_form_goes_to_the_same_session(shopper: Shopper) -> None:
@@ -164,7 +167,8 @@ async def test_when_stripe_fails_the_buyer_is_told_and_can_try_again(
     await faults(**fault, hang_seconds=5.0)
     failed = await shopper.buy({"mug-350": "2"})
     assert failed.status_code == 503
-    assert "Nothing was charged" in failed.text and "try again" in failed.text
+    [notice] = texts_of(failed.text, "div", "notice")
+    assert "unavailable" in notice and "Nothing was charged" in notice and "try again" in notice
     assert "Traceback" not in failed.text and '"error"' not in failed.text
     assert 'name="qty-mug-350" value="2"' in failed.text  # the cart is kept
     [order] = await order_rows()
