@@ -3,10 +3,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev migrate reconcile clean
+.PHONY: run serve bench test lint install install-dev migrate reconcile clean
 
 run: migrate
 	$(BIN)/python -m app
+
+# Production (README "Production"): one worker per core, no access log. SERVER=granian also works.
+SERVER ?= uvicorn
+WORKERS ?= $(shell nproc)
+serve: migrate
+ifeq ($(SERVER),granian)
+	$(BIN)/granian --interface asgi --factory app.main:create_app --host $${HOST:-127.0.0.1} \
+		--port $${PORT:-8000} --workers $(WORKERS) --log-level warning --no-access-log
+else
+	$(BIN)/uvicorn --factory app.main:create_app --host $${HOST:-127.0.0.1} --port $${PORT:-8000} \
+		--workers $(WORKERS) --log-level warning --no-access-log
+endif
+
+# Never part of test or CI; about 10 minutes. Quick look: BENCH_SECONDS=3 BENCH_ROUNDS=1 make bench
+bench: install
+	$(BIN)/python -m bench
 
 test: install-dev lint
 	$(BIN)/pytest

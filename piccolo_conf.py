@@ -1,18 +1,11 @@
 """Piccolo's engine and apps: PostgreSQL when DATABASE_URL is set, else a SQLite file."""
 
 from piccolo.conf.apps import AppRegistry
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
-from app.settings import get_settings
+# The tables name this engine themselves (db=DB), so serving never imports piccolo.conf.apps,
+# which pulls in black for writing migrations: about 9 MB per worker.
+from app.engine import DB
 
-_settings = get_settings()
-
-DB: PostgresEngine | SQLiteEngine
-if _settings.database_url:
-    DB = PostgresEngine(config={"dsn": _settings.database_url})
-else:
-    # A generous busy timeout lets a few workers share the file instead of failing fast.
-    DB = SQLiteEngine(path=str(_settings.sqlite_path), timeout=15)
+__all__ = ["APP_REGISTRY", "DB"]
 
 APP_REGISTRY = AppRegistry(apps=["app.piccolo_app", "app.sandbox.piccolo_app"])

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+from asyncpg.exceptions import (
+    InternalClientError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+    TooManyConnectionsError,
+)
 from litestar import Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
@@ -58,6 +65,33 @@ def http_exception_handler(request: AnyRequest, exc: HTTPException) -> Response[
     return error_response(request, exc.status_code, headers=headers)
 
 
+# The database is down, restarting, full or busy: a passing outage to retry, not a bug.
+_OUTAGES = (
+    ConnectionError,
+    TimeoutError,
+    PostgresConnectionError,
+    OperatorInterventionError,
+    TooManyConnectionsError,
+    # A pooled connection the server dropped mid-query; the pool replaces it on the next acquire.
+    InternalClientError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _OUTAGES):
+            return True
+        if isinstance(seen, sqlite3.OperationalError) and "database is locked" in str(seen):
+            return True  # SQLite's busy timeout ran out behind other writers
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def server_error_handler(request: AnyRequest, exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        # A 503 tells a browser to try again and makes Stripe retry a webhook later.
+        logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return error_response(request, 503, headers={"retry-after": "5"})
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500)

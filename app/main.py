@@ -16,6 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 
 from app.catalog.routes import shop, update_cart
 from app.catalog.service import seed_products
@@ -40,6 +41,10 @@ async def database(app: Litestar) -> AsyncIterator[None]:
     pooled = engine if isinstance(engine, PostgresEngine) and engine.pool is None else None
     if pooled:
         await pooled.start_connection_pool(min_size=2, max_size=10)
+    if isinstance(engine, SQLiteEngine):
+        # Write-ahead logging: readers never block the writer, so a burst of page views cannot
+        # starve a checkout into "database is locked". Kept in the file, for every process.
+        await Product.raw("PRAGMA journal_mode=WAL")
     try:
         await seed_products()
         yield

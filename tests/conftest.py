@@ -33,9 +33,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Point the whole run at a throwaway database before anything imports the tables."""
+def _use_a_throwaway_database() -> None:
+    """Point the whole run at a fresh database before anything imports the tables.
+
+    This runs as this module is imported: pytest imports it before any conftest below it,
+    and those may import the app (whose engine reads the environment once).
+    """
     global _created_database
+    if os.environ.get("SHOP_TEST_RUN"):
+        return  # already done in this process, or inherited by a server a test started
+    os.environ["SHOP_TEST_RUN"] = "1"
     port = free_port()
     os.environ.update(
         SECRET_KEY="test-" + secrets.token_urlsafe(40),
@@ -61,6 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
         check=True,
         capture_output=True,
     )
+
+
+_use_a_throwaway_database()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -164,9 +174,10 @@ HTMX = {"HX-Request": "true", "HX-Request-Type": "partial", "HX-Target": "form#c
 class LiveServer:
     """The app under uvicorn in its own process, on the port PUBLIC_URL names."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], factory: str = "app.main:create_app") -> None:
         self.url = env["PUBLIC_URL"]
         self._env = env
+        self._factory = factory
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -177,7 +188,7 @@ class LiveServer:
                 "-m",
                 "uvicorn",
                 "--factory",
-                "app.main:create_app",
+                self._factory,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -198,6 +209,17 @@ class LiveServer:
             except httpx.TransportError:
                 time.sleep(0.1)
         raise RuntimeError("the live server did not become healthy within 20 s")
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no rollback, as a crash or the OOM killer would do it."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=10)
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import asdict
 
@@ -42,6 +43,7 @@ async def seed_products() -> list[str]:
         .on_conflict(target=Product.sku, action="DO NOTHING")
         .returning(Product.sku)
     )
+    forget_displayed_products()
     return [row["sku"] for row in rows]
 
 
@@ -52,5 +54,27 @@ async def list_products() -> list[ProductView]:
     return [ProductView(**row) for row in rows]
 
 
+# The cart display may lag a price edit by this long. A placed order reads its prices inside its
+# own transaction (app/orders/service.py), so what Stripe charges is always the current price.
+DISPLAY_TTL_SECONDS = 2.0
+_displayed: tuple[float, tuple[ProductView, ...]] | None = None
+_clock = time.monotonic  # a module attribute so a test can move it
+
+
+async def displayed_products() -> tuple[ProductView, ...]:
+    """The products for showing a cart: at most one query per process per DISPLAY_TTL_SECONDS."""
+    global _displayed
+    now = _clock()
+    if _displayed is None or now - _displayed[0] >= DISPLAY_TTL_SECONDS:
+        _displayed = (now, tuple(await list_products()))
+    return _displayed[1]
+
+
+def forget_displayed_products() -> None:
+    global _displayed
+    _displayed = None
+
+
 async def price_cart(fields: Iterable[tuple[str, str]]) -> Cart:
-    return read_cart(await list_products(), fields)
+    """For display only: orders price their lines in their own transaction, never from here."""
+    return read_cart(await displayed_products(), fields)

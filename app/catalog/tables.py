@@ -3,8 +3,10 @@
 from piccolo.columns import Integer, Text, Varchar
 from piccolo.table import Table
 
+from app.engine import DB
 
-class Product(Table, tablename="product"):
+
+class Product(Table, tablename="product", db=DB):
     sku = Varchar(length=32, unique=True)
     name = Varchar(length=100)
     description = Text()

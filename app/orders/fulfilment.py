@@ -74,6 +74,11 @@ async def _order_for_event(obj: Mapping[str, Any]) -> OrderView | None:
     order = await order_for_session(session.id)
     if order is not None:
         return order
+    return await adopt_session(session)
+
+
+async def adopt_session(session: CheckoutSession) -> OrderView | None:
+    """Give a session back to the order its metadata names, if that order lost it (a crash)."""
     order_id = session.metadata.get("order_id", "")
     token = session.metadata.get("checkout_token", "")
     if not order_id.isascii() or not order_id.isdigit() or not token:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from app.orders.tables import Order, OrderLine, OrderStatus
 
@@ -72,14 +74,38 @@ _ORDER_COLUMNS = (
 
 
 async def visitor_orders(visitor_id: str, limit: int = 20) -> list[OrderView]:
-    """Newest first, in two queries whatever the number of orders."""
-    rows = await (
-        Order.select(*_ORDER_COLUMNS)
-        .where(Order.visitor_id == visitor_id)
-        .order_by(Order.created_at, Order.id, ascending=False)
-        .limit(limit)
-    )
-    return await _with_lines(rows)
+    """Newest first, in one query whatever the number of orders: it runs on every page view."""
+    return orders_from_rows(await Order.raw(VISITOR_ORDERS, visitor_id, limit))
+
+
+# Hand-written because building a Piccolo query costs about 0.3 ms here (STACK_NOTES): one join
+# instead of two queries. Placeholders are Piccolo's {}; both engines run it as is.
+VISITOR_ORDERS = """
+    SELECT o.id, o.visitor_id, o.status, o.currency, o.total_cents, o.refunded_cents,
+           o.created_at, o.stripe_session_id, o.stripe_session_url,
+           l.sku, l.name, l.unit_price_cents, l.quantity
+      FROM (SELECT * FROM shop_order WHERE visitor_id = {}
+             ORDER BY created_at DESC, id DESC LIMIT {}) AS o
+      LEFT JOIN shop_order_line AS l ON l."order" = o.id
+     ORDER BY o.created_at DESC, o.id DESC, l.id
+"""
+
+
+def orders_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[OrderView]:
+    """Group VISITOR_ORDERS rows (one per line; a line-less order has NULL line columns)."""
+    orders: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        order = orders.get(row["id"])
+        if order is None:
+            order = orders[row["id"]] = {name: row[name] for name in _ORDER_FIELDS}
+            order["status"], order["lines"] = OrderStatus(row["status"]), []
+        if row["sku"] is not None:
+            order["lines"].append(LineView(*(row[name] for name in _LINE_FIELDS)))
+    return [OrderView(**{**order, "lines": tuple(order["lines"])}) for order in orders.values()]
+
+
+_ORDER_FIELDS = [column._meta.name for column in _ORDER_COLUMNS]
+_LINE_FIELDS = ("sku", "name", "unit_price_cents", "quantity")
 
 
 async def order_for_session(session_id: str) -> OrderView | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.db import utcnow
-from app.orders.fulfilment import fulfil_checkout, handle_stripe_event
+from app.orders.fulfilment import adopt_session, fulfil_checkout, handle_stripe_event
 from app.orders.queries import ACTIVE
 from app.orders.tables import Order, OrderStatus
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable
@@ -16,12 +16,15 @@ logger = logging.getLogger("app.orders")
 
 # Younger orders may still be in a buyer's hands or in flight; older ones are worth asking about.
 STALE_AFTER = timedelta(minutes=5)
+# Stripe sessions live at most a day: an older one can no longer be paid or be worth adopting.
+_SESSION_LIFETIME = timedelta(hours=24)
 
 
 @dataclass
 class ReconcileReport:
     checked: int = 0
     changed: list[str] = field(default_factory=list)
+    adopted: list[int] = field(default_factory=list)
     abandoned: list[int] = field(default_factory=list)
     replayed: int = 0
     unreachable: int = 0
@@ -30,6 +33,8 @@ class ReconcileReport:
         return [
             f"checked {self.checked} stale order(s) with Stripe",
             *(f"  {change}" for change in self.changed),
+            f"found the lost session of {len(self.adopted)} order(s)"
+            + (f": {', '.join(map(str, self.adopted))}" if self.adopted else ""),
             f"marked {len(self.abandoned)} order(s) that never got a session failed"
             + (f": {', '.join(map(str, self.abandoned))}" if self.abandoned else ""),
             f"replayed {self.replayed} undelivered event(s)",
@@ -55,6 +60,14 @@ async def reconcile(
         except PaymentServiceUnavailable:
             report.unreachable += 1
 
+    # A crash between Stripe creating a session and the store saving its id leaves a payable
+    # session behind: give it back to its order before calling that order abandoned.
+    try:
+        report.adopted = await _adopt_lost_sessions(gateway, cutoff)
+        may_abandon = True
+    except PaymentServiceUnavailable:
+        report.unreachable, may_abandon = report.unreachable + 1, False
+
     stale = await Order.select(Order.id, Order.status, Order.stripe_session_id).where(
         Order.status.is_in([s.value for s in ACTIVE])
         & (Order.updated_at < cutoff)
@@ -70,6 +83,8 @@ async def reconcile(
         if order is not None and order.status.value != row["status"]:
             report.changed.append(f"order {order.id}: {row['status']} -> {order.status.value}")
 
+    if not may_abandon:
+        return report
     abandoned = (
         await Order.update({Order.status: OrderStatus.FAILED.value, Order.updated_at: utcnow()})
         .where(
@@ -83,3 +98,25 @@ async def reconcile(
     for order_id in report.abandoned:
         logger.info("order %s -> failed (no checkout session was ever stored)", order_id)
     return report
+
+
+async def _adopt_lost_sessions(gateway: PaymentGateway, cutoff: datetime) -> list[int]:
+    orphans = await Order.select(Order.id, Order.created_at).where(
+        (Order.status == OrderStatus.PENDING.value)
+        & Order.stripe_session_id.is_null()
+        & (Order.created_at < cutoff)
+    )
+    if not orphans:
+        return []
+    wanted = {str(row["id"]) for row in orphans}
+    oldest = min(row["created_at"] for row in orphans)
+    # Stripe stamps whole seconds: a minute of slack covers its clock against ours.
+    since = max(oldest, utcnow() - _SESSION_LIFETIME) - timedelta(minutes=1)
+    adopted = []
+    for session in await gateway.sessions_created_since(int(since.timestamp())):
+        if session.metadata.get("order_id") not in wanted:
+            continue
+        if (order := await adopt_session(session)) is not None:
+            logger.info("order %s: found its lost session %s", order.id, session.id)
+            adopted.append(order.id)
+    return adopted

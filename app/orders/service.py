@@ -18,7 +18,9 @@ from app.payments.gateway import LineItem, PaymentGateway, PaymentServiceUnavail
 
 TOKEN_FIELD = "checkout_token"  # noqa: S105 - a form field name, not a secret
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
-SESSION_LIFETIME = timedelta(minutes=30)
+# Stripe's shortest allowed; measured from its own clock when the request lands, so leave the
+# request a minute to get there (the library's retries included).
+SESSION_LIFETIME = timedelta(minutes=31)
 # How long a resubmitted form waits for the first submission to get its session.
 _TWIN_WAIT_SECONDS = 15.0
 _TWIN_POLL_SECONDS = 0.1

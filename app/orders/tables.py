@@ -15,6 +15,8 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from app.engine import DB
+
 
 class OrderStatus(StrEnum):
     PENDING = "pending"
@@ -28,7 +30,7 @@ class OrderStatus(StrEnum):
     NEEDS_REVIEW = "needs_review"
 
 
-class Order(Table, tablename="shop_order"):
+class Order(Table, tablename="shop_order", db=DB):
     id = Serial(primary_key=True)
     visitor_id = Varchar(length=64, index=True)
     # One order per rendered checkout form: a resubmitted form finds this order again.
@@ -45,7 +47,7 @@ class Order(Table, tablename="shop_order"):
     paid_at = Timestamptz(null=True, default=None)
 
 
-class OrderLine(Table, tablename="shop_order_line"):
+class OrderLine(Table, tablename="shop_order_line", db=DB):
     id = Serial(primary_key=True)
     order = ForeignKey(Order, null=False, on_delete=OnDelete.cascade, index=True)
     sku = Varchar(length=32)
@@ -54,7 +56,7 @@ class OrderLine(Table, tablename="shop_order_line"):
     quantity = Integer()
 
 
-class StripeEvent(Table, tablename="shop_stripe_event"):
+class StripeEvent(Table, tablename="shop_stripe_event", db=DB):
     id = Serial(primary_key=True)
     event_id = Varchar(length=255, unique=True)
     type = Varchar(length=100)

@@ -146,6 +146,20 @@ class PaymentGateway:
         )
         return [Event(id=e.id, type=e.type, object=e.data.object.to_dict()) for e in page.data]
 
+    async def sessions_created_since(self, since: int) -> list[CheckoutSession]:
+        """Every session created at or after `since` (unix seconds), newest first."""
+        found: list[CheckoutSession] = []
+        params: Any = {"limit": 100}
+        while True:
+            page = await self._call(self._client.v1.checkout.sessions.list_async(params))
+            for session in page.data:
+                if session.created < since:
+                    return found
+                found.append(_session(session.to_dict()))
+            if not page.has_more:
+                return found
+            params = {"limit": 100, "starting_after": page.data[-1].id}
+
     def verify_webhook(self, payload: bytes, signature: str | None) -> Event:
         if not self._webhook_secret:
             raise InvalidWebhook("no webhook secret is configured")

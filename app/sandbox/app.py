@@ -75,6 +75,8 @@ def create_sandbox_app(config: SandboxConfig | None = None, *, testing: bool = F
         ),
         csrf_config=CSRFConfig(
             secret=sandbox.config.csrf_secret,
+            # Cookies ignore ports: beside a store on the same host, "csrftoken" would clash.
+            cookie_name="sandbox_csrftoken",
             cookie_httponly=True,
             cookie_secure=sandbox.config.public_url.startswith("https://"),
             cookie_samesite="lax",

@@ -4,8 +4,10 @@ from piccolo.columns import Boolean, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from app.engine import DB
 
-class SandboxSession(Table, tablename="sandbox_checkout_session"):
+
+class SandboxSession(Table, tablename="sandbox_checkout_session", db=DB):
     id = Serial(primary_key=True)
     # A short hash of the API key: like Stripe accounts, sandboxes sharing a database stay apart.
     account = Varchar(length=16, index=True)
@@ -37,7 +39,7 @@ class SandboxSession(Table, tablename="sandbox_checkout_session"):
     amount_refunded = Integer(default=0)
 
 
-class SandboxEvent(Table, tablename="sandbox_event"):
+class SandboxEvent(Table, tablename="sandbox_event", db=DB):
     id = Serial(primary_key=True)
     account = Varchar(length=16, index=True)
     event_id = Varchar(length=64, unique=True)
@@ -52,7 +54,7 @@ class SandboxEvent(Table, tablename="sandbox_event"):
     last_status = Integer(null=True, default=None)
 
 
-class SandboxRefund(Table, tablename="sandbox_refund"):
+class SandboxRefund(Table, tablename="sandbox_refund", db=DB):
     id = Serial(primary_key=True)
     account = Varchar(length=16, index=True)
     refund_id = Varchar(length=64, unique=True)
@@ -66,7 +68,7 @@ class SandboxRefund(Table, tablename="sandbox_refund"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class SandboxIdempotencyKey(Table, tablename="sandbox_idempotency_key"):
+class SandboxIdempotencyKey(Table, tablename="sandbox_idempotency_key", db=DB):
     id = Serial(primary_key=True)
     # account + ":" + the client's key; unique, so one insert wins however many workers race.
     scoped_key = Varchar(length=320, unique=True)

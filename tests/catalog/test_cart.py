@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import pytest
 
-from app.catalog.service import CATALOG
+from app.catalog.service import CATALOG, forget_displayed_products
 from app.catalog.tables import Product
 from tests.conftest import HTMX
 
@@ -77,6 +77,7 @@ async def test_prices_come_from_the_database_not_the_form(
     client: httpx.AsyncClient, token: str
 ) -> None:
     await Product.update({Product.price_cents: 777}).where(Product.sku == "mug-350")
+    forget_displayed_products()  # as if DISPLAY_TTL_SECONDS had passed since the page was shown
     fields = {**form(token, **{"mug-350": "2"}), "price": "1", "price_cents": "1", "total": "0"}
     response = await post_cart(client, token, fields)
     assert response.status_code == 200

@@ -1,0 +1,1 @@
+"""The benchmark: the store against its baselines, measured in one run (`make bench`)."""

@@ -1,0 +1,219 @@
+"""`python -m bench` (`make bench`): every figure is a ratio to a baseline measured in this run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import sys
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from bench import data, load, report
+from bench.procs import Server, free_port, server_command
+
+ENV = os.environ
+SECONDS = float(ENV.get("BENCH_SECONDS", "10"))
+WARMUP = float(ENV.get("BENCH_WARMUP", "2"))
+ROUNDS = int(ENV.get("BENCH_ROUNDS", "3"))
+WORKERS = int(ENV.get("BENCH_WORKERS") or os.cpu_count() or 2)
+SERVER = ENV.get("BENCH_SERVER", "uvicorn")
+CONNECTIONS = int(ENV.get("BENCH_CONNECTIONS", "64"))
+BUYERS = int(ENV.get("BENCH_BUYERS", "100"))
+LATENCY_MS = int(ENV.get("SANDBOX_LATENCY_MS", "200"))
+ORDERS = int(ENV.get("BENCH_ORDERS", "3000"))
+ADMIN_URL = ENV.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SCENARIOS = ENV.get("BENCH_SCENARIOS", "home,cart,orders,checkout,webhooks").split(",")
+SECRET_KEY = "bench-" + secrets.token_urlsafe(40)
+WEBHOOK_SECRET = "whsec_bench_" + secrets.token_hex(16)
+_TOKENS = re.compile(rb'(name="(?:_csrf_token|checkout_token)" value=|"x-csrftoken": )"[^"]*"')
+
+
+def main() -> None:
+    admin_url = ADMIN_URL
+    name, url = asyncio.run(data.create_database(admin_url))
+    servers: list[Server] = []
+    try:
+        results = bench(url, servers)
+        print(report.header(results) + report.table(results))
+        print(f"written to {report.write(results)}")
+    finally:
+        for server in servers:
+            server.stop()
+        asyncio.run(data.drop_database(admin_url, name))
+
+
+def bench(url: str, servers: list[Server]) -> report.Results:
+    sandbox_port, store_port = free_port(), free_port()
+    env = {**ENV, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DEBUG": "0",
+           "PUBLIC_URL": f"http://127.0.0.1:{store_port}",
+           "SANDBOX_API_KEY": "sk_test_sandbox", "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           "SANDBOX_LATENCY_MS": str(LATENCY_MS), "STRIPE_SECRET_KEY": "sk_test_sandbox",
+           "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           "STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}"}  # fmt: skip
+    data.migrate(env)
+    visitor = data.mint_visitor_id()
+    seeded = asyncio.run(data.seed_orders(url, visitor, ORDERS))
+
+    def start(name: str, port: int, factory: str, health: str) -> Server:
+        command = server_command(SERVER, factory, port, WORKERS) if factory else sandbox
+        server = Server(name, command, env, port, health)
+        servers.append(server)
+        return server.start()
+
+    sandbox = [sys.executable, "-m", "app.sandbox", "--port", str(sandbox_port)]
+    start("sandbox", sandbox_port, "", "/v1/checkout/sessions")
+    targets = {
+        "store": start("store", store_port, "app.main:create_app", "/healthz"),
+        "reference": start("reference", free_port(), "bench.reference:create_app", "/"),
+        "bare": start("bare", free_port(), "bench.bare:create_app", "/"),
+    }
+    session = data.open_shop(targets["store"].url, data.visitor_cookie(SECRET_KEY, visitor))
+    results = report.Results(
+        setup={
+            "load generator": load.GENERATOR + f" ({CONNECTIONS} connections, {BUYERS} for Buy)",
+            "server": f"{SERVER}, {WORKERS} workers each (store, reference, bare)",
+            "duration": f"{SECONDS:g} s per run after {WARMUP:g} s warm-up, {ROUNDS} rounds",
+            "data": f"{seeded} orders; the visitor has 20 paid orders of 1-3 lines",
+            "sandbox latency": f"{LATENCY_MS} ms per Stripe call",
+            "same HTML as the reference": _same_html(targets, session),
+        }
+    )
+    results.note("POST /checkout", _burst(targets["store"].port, session))
+    results.note("POST /webhooks/stripe", _duplicates_cost_nothing(targets["store"].port, url))
+    for round_ in range(ROUNDS):
+        for scenario in SCENARIOS:
+            SCENARIO[scenario](results, targets, session, url, round_)
+        results.memory.append(targets["store"].worker_memory())
+        print(f"round {round_ + 1} done", file=sys.stderr)
+    return results
+
+
+def measure(
+    results: report.Results, scenario: str, target: str, server: Server,
+    method: str, path: str, requests: Callable[[float], list[load.Request]], connections: int,
+) -> load.Run:  # fmt: skip
+    """A warm-up, then the measured run; server CPU is read around the measured run only."""
+    load.run(server.port, method, path, requests(WARMUP), WARMUP, connections)
+    batch = requests(SECONDS)
+    cpu = server.cpu_seconds()
+    run = load.run(server.port, method, path, batch, SECONDS, connections)
+    cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(run.requests, 1)
+    results.add(scenario, target, report.Sample(run, cpu_ms))
+    return run
+
+
+def _pages(method: str, path: str, htmx: bool, body: str = "") -> Callable[..., None]:
+    def scenario(results: report.Results, targets: dict[str, Server], session: data.Session,
+                 url: str, round_: int) -> None:  # fmt: skip
+        request = [(session.headers(htmx=htmx), body)]
+        for target, server in targets.items():
+            measure(results, f"{method} {path}", target, server, method, path,
+                    lambda _s: request, CONNECTIONS)  # fmt: skip
+
+    return scenario
+
+
+def _checkout(results: report.Results, targets: dict[str, Server], session: data.Session,
+              url: str, round_: int) -> None:  # fmt: skip
+    def buys(seconds: float) -> list[load.Request]:
+        # Enough distinct buyers that none repeats: at most BUYERS per Stripe latency.
+        per_second = BUYERS / max(LATENCY_MS / 1000, 0.02)
+        return data.checkout_requests(session, SECRET_KEY, int(per_second * (seconds + 1)))
+
+    sessions = "SELECT count(*) FROM shop_order WHERE stripe_session_id IS NOT NULL"
+    for target in ("store", "bare"):
+        before = asyncio.run(data.count_rows(url, sessions))
+        run = measure(results, "POST /checkout", target, targets[target], "POST", "/checkout",
+                      buys, BUYERS)  # fmt: skip
+        if target == "store":
+            opened = asyncio.run(data.count_rows(url, sessions)) - before
+            results.note(
+                "POST /checkout",
+                f"round {round_ + 1}: {run.rps:.0f} checkouts/s, each with its own Stripe "
+                f"session; {opened} sessions opened in warm-up and run; about "
+                f"{run.rps * run.mean_ms / 1000:.0f} in flight at once (rate x mean latency)",
+            )
+
+
+def _webhooks(results: report.Results, targets: dict[str, Server], session: data.Session,
+              url: str, round_: int) -> None:  # fmt: skip
+    intents = asyncio.run(data.paid_intents(url))
+    batch = iter(range(1000))
+
+    def events(seconds: float) -> list[load.Request]:
+        n = next(batch)
+        count = int(1500 * (seconds + 1))
+        return data.webhook_requests(WEBHOOK_SECRET, intents, f"r{round_}b{n}", count,
+                                     refunded=1000 * (10 * round_ + n + 1))  # fmt: skip
+
+    for target in ("store", "bare"):
+        run = measure(results, "POST /webhooks/stripe", target, targets[target], "POST",
+                      "/webhooks/stripe", events, CONNECTIONS)  # fmt: skip
+        if target == "store":
+            results.note(
+                "POST /webhooks/stripe",
+                f"round {round_ + 1}: {run.outcomes['applied']} applied, "
+                f"{run.outcomes['duplicate']} duplicates answered",
+            )
+
+
+def _duplicates_cost_nothing(port: int, url: str) -> str:
+    """100 new events at once, then the same 100 again: rows and WAL written by the repeats."""
+    intents = asyncio.run(data.paid_intents(url))
+    sent = data.webhook_requests(WEBHOOK_SECRET, intents, "dup", 100, lag=10**6)
+    raws = [load.raw_request("POST", "/webhooks/stripe", port, h, b) for h, b in sent]
+    stored = "SELECT count(*) FROM shop_stripe_event"
+    wal = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+    before = asyncio.run(data.count_rows(url, stored))
+    asyncio.run(load.burst(port, raws))
+    first, wal_first = (
+        asyncio.run(data.count_rows(url, stored)),
+        asyncio.run(data.count_rows(url, wal)),
+    )
+    asyncio.run(load.burst(port, raws))
+    again, wal_again = (
+        asyncio.run(data.count_rows(url, stored)),
+        asyncio.run(data.count_rows(url, wal)),
+    )
+    return (
+        f"100 new events wrote {first - before} event rows; the same 100 again wrote "
+        f"{again - first} rows and {wal_again - wal_first} bytes of WAL"
+    )
+
+
+def _burst(port: int, session: data.Session) -> str:
+    buys = data.checkout_requests(session, SECRET_KEY, BUYERS)
+    raws = [load.raw_request("POST", "/checkout", port, h, b) for h, b in buys]
+    wall, latencies, failed = asyncio.run(load.burst(port, raws))
+    return (
+        f"{BUYERS} concurrent Buys against {LATENCY_MS} ms per Stripe call all answered in "
+        f"{wall:.2f} s ({failed} failed; serialised: {BUYERS * LATENCY_MS / 1000:.0f} s); "
+        f"{sum(latencies) / wall:.0f} in flight on average"
+    )
+
+
+def _same_html(targets: dict[str, Server], session: data.Session) -> str:
+    import httpx
+
+    pages = [
+        _TOKENS.sub(
+            rb"\1", httpx.get(targets[t].url + "/", headers=session.headers(htmx=False)).content
+        )
+        for t in ("store", "reference")
+    ]
+    return "yes (tokens aside)" if pages[0] == pages[1] else "NO: the pages differ"
+
+
+CART = urlencode(data.CART_FORM)
+SCENARIO: dict[str, Callable[..., None]] = {
+    "home": _pages("GET", "/", htmx=False),
+    "cart": _pages("POST", "/cart", htmx=True, body=CART),
+    "orders": _pages("GET", "/orders", htmx=True),
+    "checkout": _checkout,
+    "webhooks": _webhooks,
+}
+
+if __name__ == "__main__":
+    main()

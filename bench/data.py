@@ -1,0 +1,193 @@
+"""The benchmark's data: a throwaway database, a visitor's 20 paid orders among thousands more."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from app.catalog.service import CATALOG
+from app.orders.service import mint_checkout_token
+from app.visitor import COOKIE_NAME, mint_visitor_id, sign
+from bench.procs import ROOT
+
+_rng = random.Random(6)  # the same data every run
+
+
+async def create_database(admin_url: str) -> tuple[str, str]:
+    name = f"bench_shop_{secrets.token_hex(4)}"
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return name, urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def migrate(env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "all"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+async def seed_orders(url: str, visitor_id: str, others: int) -> int:
+    """The visitor's 20 paid orders of 1-3 lines among `others` orders of 300 other visitors."""
+    now = datetime.now(UTC)
+    crowd = [mint_visitor_id() for _ in range(300)]
+    owners = [visitor_id] * 20 + [_rng.choice(crowd) for _ in range(others)]
+    _rng.shuffle(owners)
+    orders, lines = [], []
+    for index, owner in enumerate(owners):
+        picked = _rng.sample(CATALOG, _rng.randint(1, 3))
+        quantities = [_rng.randint(1, 4) for _ in picked]
+        paid = owner == visitor_id or _rng.random() < 0.8
+        created = now - timedelta(minutes=len(owners) - index)
+        orders.append(
+            (
+                owner,
+                mint_checkout_token(),
+                "paid" if paid else _rng.choice(["canceled", "expired", "failed"]),
+                sum(p.price_cents * q for p, q in zip(picked, quantities, strict=True)),
+                f"pi_bench_{index}" if paid else None,
+                created,
+            )
+        )
+        lines.append(
+            [(p.sku, p.name, p.price_cents, q) for p, q in zip(picked, quantities, strict=True)]
+        )
+    connection = await asyncpg.connect(url)
+    try:
+        ids = await connection.fetch(
+            """INSERT INTO shop_order (visitor_id, checkout_token, status, currency, total_cents,
+                   payment_intent_id, refunded_cents, created_at, updated_at, paid_at)
+               SELECT v, t, s, 'usd', c, p, 0, d, d, d
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+                             $6::timestamptz[]) AS x(v, t, s, c, p, d)
+               RETURNING id""",
+            *map(list, zip(*orders, strict=True)),
+        )
+        rows = [
+            (r["id"], *line)
+            for r, order_lines in zip(ids, lines, strict=True)
+            for line in order_lines
+        ]
+        await connection.copy_records_to_table(
+            "shop_order_line",
+            records=rows,
+            columns=["order", "sku", "name", "unit_price_cents", "quantity"],
+        )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+    return len(ids)
+
+
+def visitor_cookie(secret_key: str, visitor_id: str) -> str:
+    key = hashlib.sha256(b"visitor-cookie:" + secret_key.encode()).digest()
+    return f"{COOKIE_NAME}={sign(visitor_id, key)}"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A browser that opened the shop: its cookies and the form's CSRF token."""
+
+    cookie: str
+    csrf: str
+
+    def headers(self, *, htmx: bool, cookie: str | None = None) -> dict[str, str]:
+        headers = {"Cookie": cookie or self.cookie, "X-CSRFToken": self.csrf}
+        if htmx:
+            headers |= {"HX-Request": "true", "HX-Request-Type": "partial"}
+        return headers
+
+
+def open_shop(base_url: str, cookie: str) -> Session:
+    response = httpx.get(base_url + "/", headers={"Cookie": cookie}, timeout=10)
+    response.raise_for_status()
+    csrf = response.cookies["csrftoken"]
+    return Session(cookie=f"{cookie}; csrftoken={csrf}", csrf=csrf)
+
+
+CART_FORM = {"qty-beans-250": "2", "qty-mug-350": "1", "qty-dripper-v60": "0", "op": "inc:mug-350"}
+
+
+def checkout_requests(
+    session: Session, secret_key: str, count: int
+) -> list[tuple[dict[str, str], str]]:
+    """Buys from `count` distinct visitors, each with its own form token."""
+    out = []
+    for _ in range(count):
+        cookie = f"{visitor_cookie(secret_key, mint_visitor_id())}; csrftoken={session.csrf}"
+        body = urlencode({**CART_FORM, "op": "", "checkout_token": mint_checkout_token()})
+        out.append((session.headers(htmx=True, cookie=cookie), body))
+    return out
+
+
+async def paid_intents(url: str) -> list[str]:
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT payment_intent_id FROM shop_order WHERE payment_intent_id IS NOT NULL"
+            " ORDER BY id"
+        )
+    finally:
+        await connection.close()
+    return [row["payment_intent_id"] for row in rows]
+
+
+def webhook_requests(
+    secret: str, intents: list[str], label: str, count: int, lag: int = 200, refunded: int = 100
+) -> list[tuple[dict[str, str], str]]:
+    """Signed charge.refunded events; every second one repeats an event sent `lag` places before.
+
+    Refunds only grow, so each batch passes a larger `refunded` to move its orders again.
+    """
+    events: list[str] = []
+    out = []
+    for index in range(count):
+        if index % 2 and len(events) > lag:
+            body = events[len(events) - lag]
+        else:
+            n = len(events)
+            charge = {
+                "id": f"ch_bench_{label}_{n}",
+                "object": "charge",
+                "payment_intent": intents[n % len(intents)],
+                "amount_refunded": refunded + n // len(intents),
+                "refunded": False,
+            }
+            event = {"id": f"evt_bench_{label}_{n}", "object": "event", "type": "charge.refunded",
+                     "created": int(time.time()), "data": {"object": charge}}  # fmt: skip
+            body = json.dumps(event, separators=(",", ":"))
+            events.append(body)
+        stamp = int(time.time())
+        mac = hmac.new(secret.encode(), f"{stamp}.{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {"Stripe-Signature": f"t={stamp},v1={mac}", "Content-Type": "application/json"}
+        out.append((headers, body))
+    return out
+
+
+async def count_rows(url: str, sql: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        return int(await connection.fetchval(sql))
+    finally:
+        await connection.close()

@@ -1,0 +1,103 @@
+"""SQL per request, counted at Piccolo's engine: the hot pages cost the same for 1 or 30 orders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.catalog.service import forget_displayed_products
+from app.catalog.tables import Product
+from app.orders.tables import Order, OrderLine, OrderStatus
+from app.visitor import COOKIE_NAME
+from tests.conftest import HTMX
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement any table sends: all of them go through the engine's run_querystring."""
+    engine = Product._meta.db
+    assert Order._meta.db is engine and OrderLine._meta.db is engine
+    sent: list[str] = []
+    run = type(engine).run_querystring
+
+    async def counted(self: Any, querystring: Any, in_pool: bool = True) -> Any:
+        sent.append(str(querystring))
+        return await run(self, querystring, in_pool=in_pool)
+
+    # The engine has __slots__: patch its class, for this test only.
+    monkeypatch.setattr(type(engine), "run_querystring", counted)
+    yield sent
+
+
+async def give_orders(visitor_id: str, count: int) -> None:
+    start = await Order.count()
+    for n in range(start, start + count):
+        [row] = await Order.insert(
+            Order(
+                visitor_id=visitor_id,
+                checkout_token=f"token-{visitor_id}-{n:04d}",
+                status=OrderStatus.PAID.value,
+                currency="usd",
+                total_cents=1450 * (n % 3 + 1),
+            )
+        ).returning(Order.id)
+        await OrderLine.insert(
+            *(
+                OrderLine(
+                    order=row["id"],
+                    sku="beans-250",
+                    name="Beans",
+                    unit_price_cents=1450,
+                    quantity=1,
+                )
+                for _ in range(n % 3 + 1)
+            )
+        )
+
+
+async def counts(client: httpx.AsyncClient, token: str, queries: list[str]) -> dict[str, int]:
+    """Queries per request, with the product display cache cold and then warm."""
+    out: dict[str, int] = {}
+    form = {"_csrf_token": token, "qty-beans-250": "2", "qty-mug-350": "1"}
+    requests = {
+        "GET /": lambda: client.get("/"),
+        "GET /orders": lambda: client.get("/orders", headers=HTMX),
+        "POST /cart": lambda: client.post("/cart", data=form, headers=HTMX),
+    }
+    for name, send in requests.items():
+        for cache in ("cold", "warm"):
+            if cache == "cold":
+                forget_displayed_products()
+            queries.clear()
+            response = await send()
+            assert response.status_code == 200, response.text
+            out[f"{name} ({cache})"] = len(queries)
+    return out
+
+
+async def test_queries_per_request_do_not_grow_with_orders(
+    client: httpx.AsyncClient, token: str, queries: list[str]
+) -> None:
+    visitor_id = client.cookies[COOKIE_NAME].partition(".")[0]
+    await give_orders(visitor_id, 1)
+    few = await counts(client, token, queries)
+    await give_orders(visitor_id, 29)
+    many = await counts(client, token, queries)
+
+    assert many == few
+    assert few == {
+        "GET / (cold)": 2,  # products, orders with their lines
+        "GET / (warm)": 1,
+        "GET /orders (cold)": 1,
+        "GET /orders (warm)": 1,
+        "POST /cart (cold)": 1,
+        "POST /cart (warm)": 0,
+    }
+    page = (await client.get("/")).text
+    assert page.count('class="order"') == 20  # the newest 20 of 30, every one with its lines
+    assert page.count(" Beans</span>") == sum(
+        n % 3 + 1 for n in range(10, 30)
+    )  # newest: n = 10..29
