@@ -70,9 +70,6 @@ def _use_a_throwaway_database() -> None:
     )
 
 
-_use_a_throwaway_database()
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _created_database:
         admin_url, name = _created_database
@@ -87,6 +84,9 @@ async def _postgres(url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+_use_a_throwaway_database()
 
 
 @pytest.fixture(scope="session")
