@@ -9,7 +9,7 @@ from typing import Any
 from app.db import atomic, utcnow
 from app.orders.queries import OrderView, order_by_id, order_for_session
 from app.orders.tables import Order, OrderStatus, StripeEvent
-from app.payments.gateway import CheckoutSession, Event, PaymentGateway, session_from_event
+from app.payments.gateway import CheckoutSession, Event, PaymentGateway, session_from
 
 logger = logging.getLogger("app.orders")
 
@@ -70,7 +70,7 @@ async def _record(event: Event) -> bool:
 
 async def _order_for_event(obj: Mapping[str, Any]) -> OrderView | None:
     """The order behind an event's session, adopting the session if a crash lost its id."""
-    session = session_from_event(obj)
+    session = session_from(obj)
     order = await order_for_session(session.id)
     if order is not None:
         return order

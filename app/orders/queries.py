@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.orders.tables import Order, OrderLine, OrderStatus
+from app.orders.tables import Order, OrderStatus
 
 __all__ = ["ACTIVE", "LineView", "OrderStatus", "OrderView"]
 
@@ -60,87 +58,55 @@ class OrderView:
         return self.status in ACTIVE
 
 
-_ORDER_COLUMNS = (
-    Order.id,
-    Order.visitor_id,
-    Order.status,
-    Order.currency,
-    Order.total_cents,
-    Order.refunded_cents,
-    Order.created_at,
-    Order.stripe_session_id,
-    Order.stripe_session_url,
-)
-
-
 async def visitor_orders(visitor_id: str, limit: int = 20) -> list[OrderView]:
     """Newest first, in one query whatever the number of orders: it runs on every page view."""
-    return orders_from_rows(await Order.raw(VISITOR_ORDERS, visitor_id, limit))
+    return await _orders("visitor_id = {}", visitor_id, limit)
 
 
-# Hand-written because building a Piccolo query costs about 0.3 ms here (STACK_NOTES): one join
-# instead of two queries. Placeholders are Piccolo's {}; both engines run it as is.
-VISITOR_ORDERS = """
+async def order_for_session(session_id: str) -> OrderView | None:
+    views = await _orders("stripe_session_id = {}", session_id, 1)
+    return views[0] if views else None
+
+
+async def order_by_id(order_id: int) -> OrderView | None:
+    views = await _orders("id = {}", order_id, 1)
+    return views[0] if views else None
+
+
+# Hand-written because building a Piccolo query costs about 0.3 ms here (STACK_NOTES): orders
+# and their lines in one join. Placeholders are Piccolo's {}; both engines run it as is.
+_ORDERS_WITH_LINES = """
     SELECT o.id, o.visitor_id, o.status, o.currency, o.total_cents, o.refunded_cents,
            o.created_at, o.stripe_session_id, o.stripe_session_url,
            l.sku, l.name, l.unit_price_cents, l.quantity
-      FROM (SELECT * FROM shop_order WHERE visitor_id = {}
-             ORDER BY created_at DESC, id DESC LIMIT {}) AS o
+      FROM (SELECT * FROM shop_order WHERE {where}
+             ORDER BY created_at DESC, id DESC LIMIT {{}}) AS o
       LEFT JOIN shop_order_line AS l ON l."order" = o.id
      ORDER BY o.created_at DESC, o.id DESC, l.id
 """
+_ORDER_FIELDS = (
+    "id",
+    "visitor_id",
+    "status",
+    "currency",
+    "total_cents",
+    "refunded_cents",
+    "created_at",
+    "stripe_session_id",
+    "stripe_session_url",
+)
+_LINE_FIELDS = ("sku", "name", "unit_price_cents", "quantity")
 
 
-def orders_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[OrderView]:
-    """Group VISITOR_ORDERS rows (one per line; a line-less order has NULL line columns)."""
+async def _orders(where: str, value: object, limit: int) -> list[OrderView]:
+    """Orders matching `where` (one placeholder), grouped from one row per line."""
+    rows = await Order.raw(_ORDERS_WITH_LINES.format(where=where), value, limit)
     orders: dict[int, dict[str, Any]] = {}
     for row in rows:
         order = orders.get(row["id"])
         if order is None:
             order = orders[row["id"]] = {name: row[name] for name in _ORDER_FIELDS}
             order["status"], order["lines"] = OrderStatus(row["status"]), []
-        if row["sku"] is not None:
+        if row["sku"] is not None:  # an order without lines has NULL line columns
             order["lines"].append(LineView(*(row[name] for name in _LINE_FIELDS)))
     return [OrderView(**{**order, "lines": tuple(order["lines"])}) for order in orders.values()]
-
-
-_ORDER_FIELDS = [column._meta.name for column in _ORDER_COLUMNS]
-_LINE_FIELDS = ("sku", "name", "unit_price_cents", "quantity")
-
-
-async def order_for_session(session_id: str) -> OrderView | None:
-    rows = await Order.select(*_ORDER_COLUMNS).where(Order.stripe_session_id == session_id)
-    views = await _with_lines(rows)
-    return views[0] if views else None
-
-
-async def order_by_id(order_id: int) -> OrderView | None:
-    views = await _with_lines(await Order.select(*_ORDER_COLUMNS).where(Order.id == order_id))
-    return views[0] if views else None
-
-
-async def _with_lines(rows: list[dict[str, object]]) -> list[OrderView]:
-    if not rows:
-        return []
-    lines: defaultdict[int, list[LineView]] = defaultdict(list)
-    line_rows = await (
-        OrderLine.select(
-            OrderLine.order,
-            OrderLine.sku,
-            OrderLine.name,
-            OrderLine.unit_price_cents,
-            OrderLine.quantity,
-        )
-        .where(OrderLine.order.is_in([row["id"] for row in rows]))
-        .order_by(OrderLine.id)
-    )
-    for line in line_rows:
-        order_id = line.pop("order")
-        lines[order_id].append(LineView(**line))
-    return [
-        OrderView(
-            **{**row, "status": OrderStatus(row["status"])},  # type: ignore[arg-type]
-            lines=tuple(lines[row["id"]]),  # type: ignore[index]
-        )
-        for row in rows
-    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.db import utcnow
 from app.orders.fulfilment import adopt_session, fulfil_checkout, handle_stripe_event
@@ -87,11 +88,7 @@ async def reconcile(
         return report
     abandoned = (
         await Order.update({Order.status: OrderStatus.FAILED.value, Order.updated_at: utcnow()})
-        .where(
-            (Order.status == OrderStatus.PENDING.value)
-            & Order.stripe_session_id.is_null()
-            & (Order.created_at < cutoff)
-        )
+        .where(_never_got_a_session(cutoff))
         .returning(Order.id)
     )
     report.abandoned = [row["id"] for row in abandoned]
@@ -101,11 +98,7 @@ async def reconcile(
 
 
 async def _adopt_lost_sessions(gateway: PaymentGateway, cutoff: datetime) -> list[int]:
-    orphans = await Order.select(Order.id, Order.created_at).where(
-        (Order.status == OrderStatus.PENDING.value)
-        & Order.stripe_session_id.is_null()
-        & (Order.created_at < cutoff)
-    )
+    orphans = await Order.select(Order.id, Order.created_at).where(_never_got_a_session(cutoff))
     if not orphans:
         return []
     wanted = {str(row["id"]) for row in orphans}
@@ -120,3 +113,12 @@ async def _adopt_lost_sessions(gateway: PaymentGateway, cutoff: datetime) -> lis
             logger.info("order %s: found its lost session %s", order.id, session.id)
             adopted.append(order.id)
     return adopted
+
+
+def _never_got_a_session(cutoff: datetime) -> Any:
+    """Pending orders older than `cutoff` that have no Checkout Session stored."""
+    return (
+        (Order.status == OrderStatus.PENDING.value)
+        & Order.stripe_session_id.is_null()
+        & (Order.created_at < cutoff)
+    )

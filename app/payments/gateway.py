@@ -123,13 +123,13 @@ class PaymentGateway:
                 {"idempotency_key": idempotency_key},
             )
         )
-        return _session(session.to_dict())
+        return session_from(session.to_dict())
 
     async def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
         session = await self._call(
             self._client.v1.checkout.sessions.retrieve_async(session_id, {"expand": ["line_items"]})
         )
-        return _session(session.to_dict())
+        return session_from(session.to_dict())
 
     async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         try:
@@ -138,7 +138,7 @@ class PaymentGateway:
             raise SessionNotOpen(session_id) from exc
         except stripe.StripeError as exc:
             raise PaymentServiceUnavailable(type(exc).__name__) from exc
-        return _session(session.to_dict())
+        return session_from(session.to_dict())
 
     async def undelivered_events(self, limit: int = 100) -> list[Event]:
         page = await self._call(
@@ -155,7 +155,7 @@ class PaymentGateway:
             for session in page.data:
                 if session.created < since:
                     return found
-                found.append(_session(session.to_dict()))
+                found.append(session_from(session.to_dict()))
             if not page.has_more:
                 return found
             params = {"limit": 100, "starting_after": page.data[-1].id}
@@ -201,7 +201,8 @@ def _timestamp_is_fresh(signature: str) -> bool:
     return False
 
 
-def _session(session: Mapping[str, Any]) -> CheckoutSession:
+def session_from(session: Mapping[str, Any]) -> CheckoutSession:
+    """A Checkout Session object (from the API, or as an event carried it) as plain values."""
     payment_intent = session.get("payment_intent")
     if payment_intent is not None and not isinstance(payment_intent, str):
         payment_intent = payment_intent.get("id")
@@ -216,8 +217,3 @@ def _session(session: Mapping[str, Any]) -> CheckoutSession:
         client_reference_id=session.get("client_reference_id"),
         metadata=dict(session.get("metadata") or {}),
     )
-
-
-def session_from_event(obj: Mapping[str, Any]) -> CheckoutSession:
-    """A session as an event carried it (used only to find which session to ask Stripe about)."""
-    return _session(obj)
