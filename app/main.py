@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -28,7 +29,6 @@ from app.money import format_money
 from app.orders.routes import checkout, checkout_cancel, checkout_success, my_orders, stripe_webhook
 from app.orders.service import CheckoutUrls, mint_checkout_token
 from app.payments.gateway import GatewayConfig, PaymentGateway
-from app.sandbox import Sandbox, SandboxConfig, api_base_for, sandbox_router
 from app.security import content_security_policy, security_headers
 from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.visitor import VisitorMiddleware, current_visitor
@@ -58,21 +58,39 @@ def _jinja(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals["new_checkout_token"] = mint_checkout_token
 
 
-def payment_config(settings: Settings) -> GatewayConfig:
+@dataclass(frozen=True)
+class PaymentWiring:
+    config: GatewayConfig
+    routes: Sequence[Router] = ()
+    lifespans: Sequence[Callable[[Litestar], AbstractAsyncContextManager[None]]] = ()
+
+
+def payment_wiring(settings: Settings) -> PaymentWiring:
     """Real Stripe when STRIPE_SECRET_KEY is set; otherwise the sandbox mounted in this process."""
     if settings.stripe_secret_key:
-        return GatewayConfig(
-            api_key=settings.stripe_secret_key,
-            webhook_secret=settings.stripe_webhook_secret,
-            api_base=settings.stripe_api_base,
-            timeout_seconds=settings.stripe_timeout_seconds,
+        return PaymentWiring(
+            GatewayConfig(
+                api_key=settings.stripe_secret_key,
+                webhook_secret=settings.stripe_webhook_secret,
+                api_base=settings.stripe_api_base,
+                timeout_seconds=settings.stripe_timeout_seconds,
+            )
         )
-    sandbox = SandboxConfig.from_settings(settings)
-    return GatewayConfig(
-        api_key=sandbox.api_key,
-        webhook_secret=settings.stripe_webhook_secret or sandbox.webhook_secret,
-        api_base=settings.stripe_api_base or api_base_for(settings),
-        timeout_seconds=settings.stripe_timeout_seconds,
+    # Imported here so that a store with real keys never loads the sandbox (3 MB a worker).
+    from app.sandbox import Sandbox, SandboxConfig, api_base_for, sandbox_router
+
+    config = SandboxConfig.from_settings(settings)
+    sandbox = Sandbox.start(config)
+    return PaymentWiring(
+        GatewayConfig(
+            api_key=config.api_key,
+            webhook_secret=settings.stripe_webhook_secret or config.webhook_secret,
+            # The gateway reaches the mounted sandbox over loopback, like any Stripe client.
+            api_base=settings.stripe_api_base or api_base_for(settings),
+            timeout_seconds=settings.stripe_timeout_seconds,
+        ),
+        routes=[sandbox_router(sandbox)],
+        lifespans=[sandbox.lifespan],
     )
 
 
@@ -94,12 +112,9 @@ def checkout_urls(settings: Settings) -> CheckoutUrls:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    gateway = PaymentGateway(payment_config(settings))
+    payment = payment_wiring(settings)
+    gateway = PaymentGateway(payment.config)
     urls = checkout_urls(settings)
-    # Without Stripe keys the sandbox is mounted here and the gateway reaches it over loopback.
-    sandbox = (
-        Sandbox.start(SandboxConfig.from_settings(settings)) if settings.sandbox_mode else None
-    )
     return Litestar(
         route_handlers=[
             shop,
@@ -111,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             stripe_webhook,
             healthz,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"]),
-            *([sandbox_router(sandbox)] if sandbox else []),
+            *payment.routes,
         ],
         dependencies={
             "visitor_id": Provide(current_visitor, sync_to_thread=False),
@@ -130,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[VisitorMiddleware(settings.secret_key, secure=settings.https)],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
-        lifespan=[database, *([sandbox.lifespan] if sandbox else [])],
+        lifespan=[database, *payment.lifespans],
         on_shutdown=[gateway.close],
         state=State({"gateway": gateway}),
         plugins=[StoreCommands()],

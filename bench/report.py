@@ -25,6 +25,7 @@ class Results:
     samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
     memory: list[list[tuple[int, int]]] = field(default_factory=list)  # store workers per round
+    burst_call_times: float | None = None  # 100 concurrent Buys, in Stripe call-times
 
     def add(self, scenario: str, target: str, sample: Sample) -> None:
         self.samples.setdefault(scenario, {}).setdefault(target, []).append(sample)
@@ -61,15 +62,57 @@ def table(results: Results) -> str:
             )
     out = "\n".join(lines) + "\n"
     if results.memory:
-        out += "\nStore memory per worker after each round (RSS now / peak, MB): "
+        out += "\nStore memory per worker after each round (RSS now / peak, MB of 10^6 bytes): "
         out += "; ".join(
-            f"round {n}: " + ", ".join(f"{rss / 2**20:.0f}/{peak / 2**20:.0f}" for rss, peak in row)
+            f"round {n}: " + ", ".join(f"{rss / MB:.1f}/{peak / MB:.1f}" for rss, peak in row)
             for n, row in enumerate(results.memory, 1)
         )
         out += "\n"
     for scenario, notes in results.notes.items():
         out += "".join(f"\n- {scenario}: {text}" for text in notes)
     return out + "\n"
+
+
+MB = 10**6
+
+
+def _ratio_range(results: Results, scenario: str) -> tuple[float, float] | None:
+    targets = results.samples.get(scenario, {})
+    pairs = zip(targets.get("store", []), targets.get("reference", []), strict=False)
+    ratios = [s.run.rps / r.run.rps for s, r in pairs if r.run.rps]
+    return (min(ratios), max(ratios)) if ratios else None
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def budgets(results: Results) -> str:
+    """The issue's budgets, each with the figure that decides it (the worst round for ratios)."""
+    rows: list[tuple[str, str, str]] = []
+    for scenario, floor in (("GET /", 0.8), ("POST /cart", 1.0)):
+        if found := _ratio_range(results, scenario):
+            low, high = found
+            rows.append((f"{scenario} >= {floor}x the reference", f"{low:.2f}-{high:.2f}x",
+                         _verdict(low >= floor)))  # fmt: skip
+    if results.burst_call_times is not None:
+        rows.append(("100 concurrent Buys in a few Stripe call-times",
+                     f"{results.burst_call_times:.1f} call-times", "reported"))  # fmt: skip
+    if hooks := results.samples.get("POST /webhooks/stripe", {}).get("store"):
+        rate = statistics.median(s.run.rps for s in hooks)
+        rows.append(("webhooks >= 500 events/s", f"{rate:,.0f}/s", _verdict(rate >= 500)))
+    if results.memory:
+        peak = max(peak for row in results.memory for _, peak in row)
+        rows.append(("memory per worker <= 80 MB", f"peak {peak / MB:.1f} MB",
+                     _verdict(peak <= 80 * MB)))  # fmt: skip
+    if len(results.memory) > 1:
+        first, last = results.memory[0], results.memory[-1]
+        growth = max(end[0] - start[0] for start, end in zip(first, last, strict=False))
+        rows.append(("no growth between rounds", f"{growth / MB:+.1f} MB, first to last round",
+                     _verdict(growth <= 1 * MB)))  # fmt: skip
+    lines = ["| budget | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {name} | {figure} | {verdict} |" for name, figure, verdict in rows]
+    return "\n".join(lines) + "\n\n"
 
 
 def header(results: Results) -> str:
@@ -79,13 +122,14 @@ def header(results: Results) -> str:
 def write(results: Results) -> Path:
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    text = f"# Benchmark {stamp}\n\n" + header(results) + table(results)
+    text = f"# Benchmark {stamp}\n\n" + header(results) + budgets(results) + table(results)
     (RESULTS / f"{stamp}.md").write_text(text)
     (RESULTS / "latest.md").write_text(text)
     raw = {
         "setup": results.setup,
         "notes": results.notes,
         "memory": results.memory,
+        "burst_call_times": results.burst_call_times,
         "samples": {
             scenario: {target: [asdict(s) for s in samples] for target, samples in targets.items()}
             for scenario, targets in results.samples.items()
