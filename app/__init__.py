@@ -7,7 +7,7 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 # Installed for other packages, imported by libraries merely because they are present, and never
-# used by the store: keeping them out saves each worker about 17 MB (README "Memory").
+# used by the store: keeping them out saves each worker about 16 MB (README "Memory").
 KEPT_OUT = {
     "pydantic": "Litestar adds its pydantic plugins whenever pydantic imports; Piccolo installs it",
     "requests": "stripe-python imports it for a sync client; the store uses its async HTTPX one",

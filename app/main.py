@@ -76,7 +76,7 @@ def payment_wiring(settings: Settings) -> PaymentWiring:
                 timeout_seconds=settings.stripe_timeout_seconds,
             )
         )
-    # Imported here so that a store with real keys never loads the sandbox (3 MB a worker).
+    # Imported here so that a store with real keys never loads the sandbox (1 MB a worker).
     from app.sandbox import Sandbox, SandboxConfig, api_base_for, sandbox_router
 
     config = SandboxConfig.from_settings(settings)

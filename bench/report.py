@@ -95,9 +95,9 @@ def budgets(results: Results) -> str:
             low, high = found
             rows.append((f"{scenario} >= {floor}x the reference", f"{low:.2f}-{high:.2f}x",
                          _verdict(low >= floor)))  # fmt: skip
-    if results.burst_call_times is not None:
-        rows.append(("100 concurrent Buys in a few Stripe call-times",
-                     f"{results.burst_call_times:.1f} call-times", "reported"))  # fmt: skip
+    if (calls := results.burst_call_times) is not None:
+        rows.append(("100 concurrent Buys in a few (<= 5) Stripe call-times",
+                     f"{calls:.1f} call-times", _verdict(calls <= 5)))  # fmt: skip
     if hooks := results.samples.get("POST /webhooks/stripe", {}).get("store"):
         rate = statistics.median(s.run.rps for s in hooks)
         rows.append(("webhooks >= 500 events/s", f"{rate:,.0f}/s", _verdict(rate >= 500)))
@@ -106,10 +106,13 @@ def budgets(results: Results) -> str:
         rows.append(("memory per worker <= 80 MB", f"peak {peak / MB:.1f} MB",
                      _verdict(peak <= 80 * MB)))  # fmt: skip
     if len(results.memory) > 1:
-        first, last = results.memory[0], results.memory[-1]
-        growth = max(end[0] - start[0] for start, end in zip(first, last, strict=False))
-        rows.append(("no growth between rounds", f"{growth / MB:+.1f} MB, first to last round",
-                     _verdict(growth <= 1 * MB)))  # fmt: skip
+        # Bounded caches (Litestar keeps 1,024 parsed forms and cookies) fill in the first rounds,
+        # so the verdict is the last round's growth; the whole run's is shown beside it.
+        first, before, last = results.memory[0], results.memory[-2], results.memory[-1]
+        overall = max(end[0] - start[0] for start, end in zip(first, last, strict=False))
+        latest = max(end[0] - start[0] for start, end in zip(before, last, strict=False))
+        figure = f"{latest / MB:+.1f} MB in the last round ({overall / MB:+.1f} since round 1)"
+        rows.append(("no growth between rounds", figure, _verdict(latest <= MB / 2)))
     lines = ["| budget | measured | verdict |", "|---|---|---|"]
     lines += [f"| {name} | {figure} | {verdict} |" for name, figure, verdict in rows]
     return "\n".join(lines) + "\n\n"
