@@ -9,7 +9,8 @@ import sys
 
 from tests.conftest import ROOT
 
-# Served pages and a cart update, as a worker does, then the modules that process holds.
+# Served pages and a cart update, as a worker does, then the modules that process holds. It
+# imports nothing a worker would not: conftest's csrf_token would bring pytest (and pygments).
 SERVE = """
 import json, re, sys
 from app.main import create_app  # first, as in a worker: the server imports the app
