@@ -30,10 +30,12 @@ test: install-dev lint
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app
+	$(BIN)/mypy app stripe_sandbox
 
+# The store's tables; without Stripe keys also the mounted sandbox's, in its own database.
 migrate: install
 	$(BIN)/piccolo migrations forwards all
+	@if [ -z "$$STRIPE_SECRET_KEY" ]; then $(BIN)/python -m stripe_sandbox migrate; fi
 
 # Safe from cron and concurrently; needs Stripe (or the running store's sandbox) reachable.
 reconcile: install

@@ -1,11 +1,10 @@
-"""Piccolo's engine and apps: PostgreSQL when DATABASE_URL is set, else a SQLite file."""
+"""Piccolo's command line (migrations): the store's database, from the same settings as the app."""
 
 from piccolo.conf.apps import AppRegistry
 
-# The tables name this engine themselves (db=DB), so serving never imports piccolo.conf.apps,
-# which pulls in black for writing migrations: about 9 MB per worker.
-from app.engine import DB
+from app.db import engine_for
+from app.settings import load_database_settings
 
-__all__ = ["APP_REGISTRY", "DB"]
+DB = engine_for(load_database_settings())
 
-APP_REGISTRY = AppRegistry(apps=["app.piccolo_app", "app.sandbox.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])

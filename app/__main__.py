@@ -2,11 +2,11 @@
 
 import uvicorn
 
-from app.settings import get_settings
+from app.settings import load_settings
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = load_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -1,13 +1,38 @@
-"""Database helpers shared by the services: one atomic block that behaves alike on both engines."""
+"""The store's database: one engine per location, bound to the store's tables, atomic blocks."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from app.catalog.tables import Product
+from app.orders.tables import Order, OrderLine, StripeEvent
+from app.settings import DatabaseSettings
+
+Engine = PostgresEngine | SQLiteEngine
+STORE_TABLES: tuple[type[Table], ...] = (Product, Order, OrderLine, StripeEvent)
+
+
+@cache
+def engine_for(database: DatabaseSettings) -> Engine:
+    """One engine per database, so every app built for it in a process shares its pool."""
+    if database.url:
+        return PostgresEngine(config={"dsn": database.url})
+    # A generous busy timeout lets a few workers share the file instead of failing fast.
+    return SQLiteEngine(path=str(database.sqlite_path), timeout=15)
+
+
+def bind_store_tables(database: DatabaseSettings) -> Engine:
+    """Point the store's tables at `database`; tables name no engine of their own."""
+    engine = engine_for(database)
+    for table in STORE_TABLES:
+        table._meta.db = engine
+    return engine
 
 
 def atomic() -> Any:

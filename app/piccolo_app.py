@@ -2,14 +2,13 @@
 
 from piccolo.conf.apps import AppConfig
 
-from app.catalog.tables import Product
-from app.orders.tables import Order, OrderLine, StripeEvent
+from app.db import STORE_TABLES
 from app.settings import PROJECT_ROOT
 
 APP_CONFIG = AppConfig(
     app_name="shop",
     migrations_folder_path=str(PROJECT_ROOT / "piccolo_migrations"),
-    table_classes=[Product, Order, OrderLine, StripeEvent],
+    table_classes=list(STORE_TABLES),
     migration_dependencies=[],
     commands=[],
 )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,19 +20,34 @@ class SettingsError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """Where a database lives: PostgreSQL at `url` when it is set, else a SQLite file."""
+
+    url: str | None = field(default=None, repr=False)  # a DSN may carry a password
+    sqlite_path: Path = PROJECT_ROOT / "shop.sqlite3"
+
+    @property
+    def engine_name(self) -> str:
+        return "postgres" if self.url else "sqlite"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str | None
-    sqlite_path: Path
-    secret_key: str = ""
+    database: DatabaseSettings
+    secret_key: str = field(default="", repr=False)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
     debug: bool = False
-    # Stripe: with no secret key the store talks to the built-in sandbox (app/sandbox/).
-    stripe_secret_key: str | None = None
-    stripe_webhook_secret: str | None = None
+    # Stripe: with no secret key the store mounts the Stripe sandbox (stripe_sandbox/).
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
     stripe_timeout_seconds: float = 10.0
+    # The mounted sandbox keeps its own database, never the store's.
+    sandbox_database: DatabaseSettings = DatabaseSettings(
+        sqlite_path=PROJECT_ROOT / "stripe_sandbox.sqlite3"
+    )
 
     @property
     def sandbox_mode(self) -> bool:
@@ -43,33 +57,58 @@ class Settings:
     def https(self) -> bool:
         return self.public_url.startswith("https://")
 
-    @property
-    def engine_name(self) -> str:
-        return "postgres" if self.database_url else "sqlite"
-
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Every setting, checked; called once by each entry point, never at import."""
     env = os.environ if env is None else env
     public_url = _public_url(env.get("PUBLIC_URL", "http://127.0.0.1:8000"))
     debug = _flag(env, "DEBUG")
+    secret_key = _secret_key(env, public_url=public_url, debug=debug)
+    stripe_secret_key = env.get("STRIPE_SECRET_KEY") or None
+    _refuse_fake_payments_in_public(public_url, stripe_secret_key, _flag(env, "STRIPE_SANDBOX"))
     return Settings(
-        database_url=env.get("DATABASE_URL") or None,
-        sqlite_path=Path(env.get("SQLITE_PATH") or PROJECT_ROOT / "shop.sqlite3"),
-        secret_key=_secret_key(env, public_url=public_url, debug=debug),
+        database=load_database_settings(env),
+        secret_key=secret_key,
         public_url=public_url,
         host=env.get("HOST") or "127.0.0.1",
         port=_port(env.get("PORT") or "8000"),
         debug=debug,
-        stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        stripe_secret_key=stripe_secret_key,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=_optional_url(env, "STRIPE_API_BASE"),
         stripe_timeout_seconds=_seconds(env.get("STRIPE_TIMEOUT_SECONDS") or "10"),
+        sandbox_database=DatabaseSettings(
+            url=env.get("SANDBOX_DATABASE_URL") or None,
+            sqlite_path=Path(
+                env.get("SANDBOX_SQLITE_PATH") or PROJECT_ROOT / "stripe_sandbox.sqlite3"
+            ),
+        ),
     )
 
 
-@cache
-def get_settings() -> Settings:
-    return load_settings()
+def load_database_settings(env: Mapping[str, str] | None = None) -> DatabaseSettings:
+    """Only where the store's database is: what Piccolo's command line needs (piccolo_conf.py)."""
+    env = os.environ if env is None else env
+    return DatabaseSettings(
+        url=env.get("DATABASE_URL") or None,
+        sqlite_path=Path(env.get("SQLITE_PATH") or PROJECT_ROOT / "shop.sqlite3"),
+    )
+
+
+def _refuse_fake_payments_in_public(
+    public_url: str, stripe_secret_key: str | None, sandbox_asked_for: bool
+) -> None:
+    if stripe_secret_key and sandbox_asked_for:
+        raise SettingsError(
+            "STRIPE_SANDBOX=on and STRIPE_SECRET_KEY are both set: unset one of them."
+        )
+    # A forgotten key on a public site would let anyone "pay" with a test card for real goods.
+    if public_url.startswith("https://") and not stripe_secret_key and not sandbox_asked_for:
+        raise SettingsError(
+            "STRIPE_SECRET_KEY is not set, and this site is public (PUBLIC_URL is https): set "
+            "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or STRIPE_SANDBOX=on for a public demo "
+            "whose payments are simulated."
+        )
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -1,13 +1,38 @@
-"""The shop page's data: the priced cart and this visitor's orders."""
+"""The shop page's data: the priced cart, this visitor's orders and why Buy did not go through."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from app.catalog.cart import Cart
 from app.catalog.service import price_cart
-from app.orders.queries import visitor_orders
+from app.orders.queries import OrderView, visitor_orders
 
 
-async def shop_page(visitor_id: str, fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    return {"cart": await price_cart(fields), "orders": await visitor_orders(visitor_id)}
+@dataclass(frozen=True, slots=True)
+class ShopPage:
+    cart: Cart
+    orders: list[OrderView] = field(default_factory=list)
+    notice: str | None = None
+
+    @property
+    def status_code(self) -> int:
+        return 200 if self.cart.valid else 422
+
+    def context(self) -> dict[str, Any]:
+        return {"cart": self.cart, "orders": self.orders, "notice": self.notice}
+
+
+async def shop_page(
+    visitor_id: str,
+    fields: Iterable[tuple[str, str]],
+    *,
+    with_orders: bool = True,
+    notice: str | None = None,
+) -> ShopPage:
+    """The cart priced for display; My Orders only when the whole page is shown (one query)."""
+    cart = await price_cart(fields)
+    orders = await visitor_orders(visitor_id) if with_orders else []
+    return ShopPage(cart=cart, orders=orders, notice=notice)

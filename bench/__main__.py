@@ -7,7 +7,9 @@ import os
 import re
 import secrets
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import data, load, report
@@ -46,12 +48,15 @@ def main() -> None:
 
 def bench(url: str, servers: list[Server]) -> report.Results:
     sandbox_port, store_port = free_port(), free_port()
+    # The sandbox keeps a database of its own; `python -m stripe_sandbox` migrates it at start.
+    sandbox_database = Path(tempfile.mkdtemp(prefix="bench-sandbox-")) / "stripe_sandbox.sqlite3"
     env = {**ENV, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DEBUG": "0",
            "PUBLIC_URL": f"http://127.0.0.1:{store_port}",
            "SANDBOX_API_KEY": "sk_test_sandbox", "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
            "SANDBOX_LATENCY_MS": str(LATENCY_MS), "STRIPE_SECRET_KEY": "sk_test_sandbox",
            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}"}  # fmt: skip
+           "STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}",
+           "SANDBOX_SQLITE_PATH": str(sandbox_database)}  # fmt: skip
     data.migrate(env)
     visitor = data.mint_visitor_id()
     seeded = asyncio.run(data.seed_orders(url, visitor, ORDERS))
@@ -62,7 +67,7 @@ def bench(url: str, servers: list[Server]) -> report.Results:
         servers.append(server)
         return server.start()
 
-    sandbox = [sys.executable, "-m", "app.sandbox", "--port", str(sandbox_port)]
+    sandbox = [sys.executable, "-m", "stripe_sandbox", "--port", str(sandbox_port)]
     start("sandbox", sandbox_port, "", "/v1/checkout/sessions")
     targets = {
         "store": start("store", store_port, "app.main:create_app", "/healthz"),

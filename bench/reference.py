@@ -20,14 +20,14 @@ from app.money import format_money
 from app.orders.queries import LineView, OrderStatus, OrderView
 from app.orders.service import mint_checkout_token
 from app.security import content_security_policy, security_headers
-from app.settings import PROJECT_ROOT, get_settings
+from app.settings import PROJECT_ROOT, load_settings
 from app.visitor import VisitorMiddleware, current_visitor
 
 PRODUCTS = "SELECT sku, name, description, price_cents, currency FROM product ORDER BY id"
 # A visitor's newest 20 orders joined to their lines: one round trip.
 ORDERS = """
     SELECT o.id, o.visitor_id, o.status, o.currency, o.total_cents, o.refunded_cents,
-           o.created_at, o.stripe_session_id, o.stripe_session_url,
+           o.created_at, o.stripe_session_id, o.stripe_session_url, o.livemode,
            l.sku, l.name, l.unit_price_cents, l.quantity
       FROM (SELECT * FROM shop_order WHERE visitor_id = $1
              ORDER BY created_at DESC, id DESC LIMIT 20) AS o
@@ -40,7 +40,7 @@ _pool: asyncpg.Pool | None = None
 @asynccontextmanager
 async def pool(app: Litestar) -> AsyncIterator[None]:
     global _pool
-    _pool = await asyncpg.create_pool(get_settings().database_url, min_size=2, max_size=10)
+    _pool = await asyncpg.create_pool(load_settings().database.url, min_size=2, max_size=10)
     try:
         yield
     finally:
@@ -59,10 +59,10 @@ async def orders(visitor_id: str) -> list[OrderView]:
     for row in await _pool.fetch(ORDERS, visitor_id):
         order = views.get(row["id"])
         if order is None:
-            order = views[row["id"]] = {k: row[k] for k in list(row.keys())[:9]}
+            order = views[row["id"]] = {k: row[k] for k in list(row.keys())[:10]}
             order["status"], order["lines"] = OrderStatus(row["status"]), []
         if row["sku"] is not None:
-            order["lines"].append(LineView(*list(row.values())[9:]))
+            order["lines"].append(LineView(*list(row.values())[10:]))
     return [OrderView(**{**o, "lines": tuple(o["lines"])}) for o in views.values()]
 
 
@@ -89,10 +89,11 @@ async def my_orders(visitor_id: str) -> Template:
 def _jinja(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["money"] = format_money
     engine.engine.globals["new_checkout_token"] = mint_checkout_token
+    engine.engine.globals["payments_simulated"] = False
 
 
 def create_app() -> Litestar:
-    settings = get_settings()
+    settings = load_settings()
     return Litestar(
         route_handlers=[shop, update_cart, my_orders],
         dependencies={"visitor_id": Provide(current_visitor, sync_to_thread=False)},

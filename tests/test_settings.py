@@ -13,7 +13,7 @@ def test_defaults_serve_locally_on_sqlite(tmp_path: Path) -> None:
     settings = load_settings({"SECRET_KEY_FILE": str(tmp_path / "key")})
     assert settings.public_url == "http://127.0.0.1:8000"
     assert (settings.host, settings.port, settings.debug) == ("127.0.0.1", 8000, False)
-    assert settings.database_url is None and settings.engine_name == "sqlite"
+    assert settings.database.url is None and settings.database.engine_name == "sqlite"
     assert settings.sandbox_mode
 
 
@@ -31,7 +31,7 @@ def test_https_without_a_secret_key_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="SECRET_KEY is not set"):
         load_settings(env)
     assert not (tmp_path / "key").exists()
-    assert load_settings({**env, "SECRET_KEY": "k" * 40}).https
+    assert load_settings({**env, "SECRET_KEY": "k" * 40, "STRIPE_SECRET_KEY": "sk_live_x"}).https
 
 
 @pytest.mark.parametrize(
@@ -61,8 +61,46 @@ def test_every_setting_comes_from_the_environment(tmp_path: Path) -> None:
             "DATABASE_URL": "postgresql://u@db/shop",
             "PUBLIC_URL": "https://shop.example/",
             "SECRET_KEY": "s" * 40,
+            "STRIPE_SECRET_KEY": "sk_live_store",
+            "SANDBOX_DATABASE_URL": "postgresql://u@db/sandbox",
         }
     )
     assert (settings.port, settings.host, settings.debug) == (9000, "0.0.0.0", True)
     assert settings.public_url == "https://shop.example"
-    assert settings.engine_name == "postgres"
+    assert settings.database.engine_name == "postgres"
+    assert settings.sandbox_database.url == "postgresql://u@db/sandbox"
+    assert not settings.sandbox_mode
+
+
+def test_secrets_never_show_in_the_settings_repr() -> None:
+    settings = load_settings(
+        {
+            "SECRET_KEY": "s" * 40,
+            "DATABASE_URL": "postgresql://shop:hunter2@db/shop",
+            "STRIPE_SECRET_KEY": "sk_live_hidden",
+            "STRIPE_WEBHOOK_SECRET": "whsec_hidden",
+        }
+    )
+    text = repr(settings)
+    assert "s" * 40 not in text and "hunter2" not in text and "_hidden" not in text
+
+
+PUBLIC = {"PUBLIC_URL": "https://shop.example", "SECRET_KEY": "k" * 40}
+
+
+def test_a_public_site_without_stripe_keys_refuses_to_fake_payments() -> None:
+    with pytest.raises(SettingsError, match="STRIPE_SECRET_KEY is not set") as refused:
+        load_settings(PUBLIC)
+    assert "STRIPE_SANDBOX=on" in str(refused.value)
+
+
+def test_a_public_demo_asks_for_the_sandbox_explicitly() -> None:
+    assert load_settings({**PUBLIC, "STRIPE_SANDBOX": "on"}).sandbox_mode
+    with pytest.raises(SettingsError, match="both set"):
+        load_settings({**PUBLIC, "STRIPE_SANDBOX": "on", "STRIPE_SECRET_KEY": "sk_live_x"})
+
+
+def test_a_local_store_without_keys_uses_the_sandbox_in_its_own_database(tmp_path: Path) -> None:
+    settings = load_settings({"SECRET_KEY_FILE": str(tmp_path / "key")})
+    assert settings.sandbox_mode
+    assert settings.sandbox_database.sqlite_path != settings.database.sqlite_path

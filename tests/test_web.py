@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,9 +11,9 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from app.catalog.tables import Product
 from app.main import create_app
-from app.settings import load_settings
+from app.settings import Settings, load_settings
 from app.visitor import COOKIE_NAME
-from tests.conftest import HTMX
+from tests.support.http import HTMX
 
 
 def assert_secure_headers(response: httpx.Response) -> None:
@@ -26,11 +25,11 @@ def assert_secure_headers(response: httpx.Response) -> None:
     assert response.headers["referrer-policy"] == "same-origin"
 
 
-async def test_pages_carry_the_security_headers(client: httpx.AsyncClient) -> None:
-    page = await client.get("/")
+async def test_pages_carry_the_security_headers(store_client: httpx.AsyncClient) -> None:
+    page = await store_client.get("/")
     assert_secure_headers(page)
     assert page.headers["cache-control"] == "no-store"
-    assert_secure_headers(await client.get("/static/css/shop.css"))
+    assert_secure_headers(await store_client.get("/static/css/shop.css"))
 
 
 @pytest.mark.parametrize(
@@ -43,9 +42,9 @@ async def test_pages_carry_the_security_headers(client: httpx.AsyncClient) -> No
     ],
 )
 async def test_errors_are_pages_of_the_site(
-    client: httpx.AsyncClient, method: str, path: str, status: int, words: str
+    store_client: httpx.AsyncClient, method: str, path: str, status: int, words: str
 ) -> None:
-    response = await client.request(method, path)
+    response = await store_client.request(method, path)
     assert response.status_code == status
     assert response.headers["content-type"].startswith("text/html")
     assert "<html" in response.text and words in response.text
@@ -54,35 +53,37 @@ async def test_errors_are_pages_of_the_site(
     assert_secure_headers(response)
 
 
-async def test_405_says_which_methods_are_allowed(client: httpx.AsyncClient) -> None:
-    response = await client.delete("/")
+async def test_405_says_which_methods_are_allowed(store_client: httpx.AsyncClient) -> None:
+    response = await store_client.delete("/")
     assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
 
 
-async def test_a_body_over_the_limit_is_refused(client: httpx.AsyncClient, token: str) -> None:
-    body = {"_csrf_token": token, "qty-mug-350": "1", "padding": "x" * 100_000}
-    response = await client.post("/cart", data=body)
+async def test_a_body_over_the_limit_is_refused(
+    store_client: httpx.AsyncClient, shop_csrf: str
+) -> None:
+    body = {"_csrf_token": shop_csrf, "qty-mug-350": "1", "padding": "x" * 100_000}
+    response = await store_client.post("/cart", data=body)
     assert response.status_code == 413
     assert "larger than this shop accepts" in response.text
 
 
-async def test_an_htmx_error_goes_to_the_alert_region(client: httpx.AsyncClient) -> None:
-    await client.get("/")
-    response = await client.post("/cart", data={"qty-mug-350": "1"}, headers=HTMX)
+async def test_an_htmx_error_goes_to_the_alert_region(store_client: httpx.AsyncClient) -> None:
+    await store_client.get("/")
+    response = await store_client.post("/cart", data={"qty-mug-350": "1"}, headers=HTMX)
     assert response.status_code == 403
     assert response.headers["hx-retarget"] == "#flash"
     assert response.text.lstrip().startswith('<div id="flash"')
 
 
 @pytest.fixture
-async def crashing_app() -> AsyncIterator[httpx.AsyncClient]:
-    secret = os.environ["SECRET_KEY"]
+async def crashing_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    secret = settings.secret_key
 
     @get("/crash", sync_to_thread=False)
     def crash() -> str:
         raise RuntimeError(f"database password is {secret}")
 
-    app: Litestar = create_app()
+    app: Litestar = create_app(settings)
     app.register(crash)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -90,29 +91,31 @@ async def crashing_app() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_a_crash_is_a_plain_500_page_without_internals(
-    crashing_app: httpx.AsyncClient,
+    crashing_app: httpx.AsyncClient, settings: Settings
 ) -> None:
     response = await crashing_app.get("/crash")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.text
-    assert os.environ["SECRET_KEY"] not in response.text
+    assert settings.secret_key not in response.text
     assert "RuntimeError" not in response.text and "Traceback" not in response.text
     assert_secure_headers(response)
 
 
-async def test_the_visitor_cookie_is_random_httponly_and_lax(client: httpx.AsyncClient) -> None:
-    response = await client.get("/")
+async def test_the_visitor_cookie_is_random_httponly_and_lax(
+    store_client: httpx.AsyncClient,
+) -> None:
+    response = await store_client.get("/")
     header = next(h for h in response.headers.get_list("set-cookie") if h.startswith(COOKIE_NAME))
     attributes = {part.strip().lower() for part in header.split(";")}
     assert "httponly" in attributes and "samesite=lax" in attributes
     assert "secure" not in attributes  # PUBLIC_URL is http in tests
-    visitor_id = client.cookies[COOKIE_NAME].split(".")[0]
+    visitor_id = store_client.cookies[COOKIE_NAME].split(".")[0]
     assert len(visitor_id) == 24  # 18 random bytes, base64url: 144 bits
 
 
-async def test_the_visitor_cookie_is_secure_under_https() -> None:
-    settings = load_settings({**os.environ, "PUBLIC_URL": "https://shop.example"})
-    transport = httpx.ASGITransport(app=create_app(settings))
+async def test_the_visitor_cookie_is_secure_under_https(test_env: dict[str, str]) -> None:
+    public = {"PUBLIC_URL": "https://shop.example", "STRIPE_SANDBOX": "on"}
+    transport = httpx.ASGITransport(app=create_app(load_settings({**test_env, **public})))
     async with httpx.AsyncClient(transport=transport, base_url="https://shop.example") as http:
         response = await http.get("/")
     cookies = response.headers.get_list("set-cookie")
@@ -121,14 +124,14 @@ async def test_the_visitor_cookie_is_secure_under_https() -> None:
 
 
 async def test_the_visitor_is_stable_across_requests_and_restarts(
-    client: httpx.AsyncClient,
+    store_client: httpx.AsyncClient, test_env: dict[str, str]
 ) -> None:
-    await client.get("/")
-    cookie = client.cookies[COOKIE_NAME]
-    again = await client.get("/")
+    await store_client.get("/")
+    cookie = store_client.cookies[COOKIE_NAME]
+    again = await store_client.get("/")
     assert COOKIE_NAME not in again.headers.get("set-cookie", "")
     # Another app instance (a restart, or another worker) with the same SECRET_KEY agrees.
-    transport = httpx.ASGITransport(app=create_app(load_settings()))
+    transport = httpx.ASGITransport(app=create_app(load_settings(test_env)))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as other:
         other.cookies.set(COOKIE_NAME, cookie)
         response = await other.get("/")
@@ -136,22 +139,24 @@ async def test_the_visitor_is_stable_across_requests_and_restarts(
 
 
 @pytest.mark.parametrize("forged", ["admin", "x" * 24 + ".bad", "", "a.b.c"])
-async def test_a_forged_visitor_cookie_is_replaced(client: httpx.AsyncClient, forged: str) -> None:
-    client.cookies.set(COOKIE_NAME, forged)
-    response = await client.get("/")
+async def test_a_forged_visitor_cookie_is_replaced(
+    store_client: httpx.AsyncClient, forged: str
+) -> None:
+    store_client.cookies.set(COOKIE_NAME, forged)
+    response = await store_client.get("/")
     assert response.status_code == 200
     new = response.cookies.get(COOKIE_NAME)
     assert new and new != forged and new.split(".")[0] != forged.split(".")[0]
 
 
-async def test_health_answers_while_the_database_does(client: httpx.AsyncClient) -> None:
-    response = await client.get("/healthz")
+async def test_health_answers_while_the_database_does(store_client: httpx.AsyncClient) -> None:
+    response = await store_client.get("/healthz")
     assert (response.status_code, response.text) == (200, "ok")
 
 
 async def test_health_is_503_when_the_database_does_not_answer(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    store_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Product._meta, "db", SQLiteEngine(path="/nonexistent/dir/shop.sqlite3"))
-    response = await client.get("/healthz")
+    response = await store_client.get("/healthz")
     assert response.status_code == 503

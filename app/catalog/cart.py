@@ -35,6 +35,10 @@ class CartLine:
     def subtotal_cents(self) -> int:
         return self.product.price_cents * self.quantity
 
+    @property
+    def at_limit(self) -> bool:
+        return self.quantity >= MAX_QUANTITY
+
 
 @dataclass(frozen=True, slots=True)
 class Cart:

@@ -3,10 +3,8 @@
 from piccolo.columns import Integer, Text, Varchar
 from piccolo.table import Table
 
-from app.engine import DB
 
-
-class Product(Table, tablename="product", db=DB):
+class Product(Table, tablename="product"):
     sku = Varchar(length=32, unique=True)
     name = Varchar(length=100)
     description = Text()

@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.db import atomic, utcnow
-from app.orders.queries import OrderView, order_by_id, order_for_session
+from app.orders.queries import ACTIVE, OrderView, order_by_id, order_for_session
 from app.orders.tables import Order, OrderStatus, StripeEvent
 from app.payments.gateway import CheckoutSession, Event, PaymentGateway, session_from
 
 logger = logging.getLogger("app.orders")
 
-S = OrderStatus
 SESSION_EVENTS = {
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
@@ -22,7 +21,7 @@ SESSION_EVENTS = {
 }
 REFUND_EVENT = "charge.refunded"
 # Where Stripe saying "paid" is unexpected: the order was given up on before the payment landed.
-_CLOSED = (S.CANCELED, S.EXPIRED, S.FAILED)
+_CLOSED = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.FAILED)
 
 
 async def fulfil_checkout(gateway: PaymentGateway, session_id: str) -> OrderView | None:
@@ -102,31 +101,28 @@ async def _apply_session(
         logger.error("session %s does not belong to order %s", session.id, order.id)
         return
     if failed:
-        await _move(order, S.FAILED, (S.PENDING, S.PROCESSING))
+        await _move(order, OrderStatus.FAILED, ACTIVE)
     elif session.status == "expired":
-        await _move(order, S.EXPIRED, (S.PENDING,))
+        await _move(order, OrderStatus.EXPIRED, (OrderStatus.PENDING,))
     elif session.status == "complete" and session.payment_status == "unpaid":
-        await _move(order, S.PROCESSING, (S.PENDING,))
+        await _move(order, OrderStatus.PROCESSING, (OrderStatus.PENDING,))
     elif session.status == "complete":
         await _apply_payment(order, session)
 
 
 async def _apply_payment(order: OrderView, session: CheckoutSession) -> None:
+    charged = {Order.payment_intent_id: session.payment_intent, Order.livemode: session.livemode}
     if (session.amount_total, session.currency) != (order.total_cents, order.currency):
-        moved = await _move(order, S.NEEDS_REVIEW, (S.PENDING, S.PROCESSING, *_CLOSED))
-        if moved:
+        if await _move(order, OrderStatus.NEEDS_REVIEW, (*ACTIVE, *_CLOSED), charged):
             logger.error(
                 "order %s needs review: Stripe session %s charged %s %s, the order is %s %s",
                 order.id, session.id, session.amount_total, session.currency,
                 order.total_cents, order.currency,
             )  # fmt: skip
         return
-    paid = {Order.paid_at: utcnow(), Order.payment_intent_id: session.payment_intent}
-    if await _move(order, S.PAID, (S.PENDING, S.PROCESSING), paid):
+    if await _move(order, OrderStatus.PAID, ACTIVE, {Order.paid_at: utcnow(), **charged}):
         return
-    if await _move(
-        order, S.NEEDS_REVIEW, _CLOSED, {Order.payment_intent_id: session.payment_intent}
-    ):
+    if await _move(order, OrderStatus.NEEDS_REVIEW, _CLOSED, charged):
         logger.error(
             "order %s needs review: Stripe session %s was paid after the order was closed",
             order.id,
@@ -157,12 +153,12 @@ async def _apply_refund(charge: Mapping[str, Any]) -> None:
     refunded = charge.get("amount_refunded")
     if not isinstance(payment_intent, str) or not isinstance(refunded, int):
         return
-    status = S.REFUNDED if charge.get("refunded") else S.PARTIALLY_REFUNDED
+    status = OrderStatus.REFUNDED if charge.get("refunded") else OrderStatus.PARTIALLY_REFUNDED
     # Refunds only grow, so an older event arriving late never undoes a newer one.
     await Order.update(
         {Order.status: status.value, Order.refunded_cents: refunded, Order.updated_at: utcnow()}
     ).where(
         (Order.payment_intent_id == payment_intent)
-        & Order.status.is_in([S.PAID.value, S.PARTIALLY_REFUNDED.value])
+        & Order.status.is_in([OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value])
         & (Order.refunded_cents < refunded)
     )

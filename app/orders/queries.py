@@ -47,6 +47,7 @@ class OrderView:
     created_at: datetime
     stripe_session_id: str | None
     stripe_session_url: str | None
+    livemode: bool | None  # None until Stripe confirmed a payment
     lines: tuple[LineView, ...]
 
     @property
@@ -56,6 +57,11 @@ class OrderView:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def test_mode(self) -> bool:
+        """Paid with test keys or in the sandbox: nothing real was charged, nothing ships."""
+        return self.livemode is False
 
 
 async def visitor_orders(visitor_id: str, limit: int = 20) -> list[OrderView]:
@@ -77,7 +83,7 @@ async def order_by_id(order_id: int) -> OrderView | None:
 # and their lines in one join. Placeholders are Piccolo's {}; both engines run it as is.
 _ORDERS_WITH_LINES = """
     SELECT o.id, o.visitor_id, o.status, o.currency, o.total_cents, o.refunded_cents,
-           o.created_at, o.stripe_session_id, o.stripe_session_url,
+           o.created_at, o.stripe_session_id, o.stripe_session_url, o.livemode,
            l.sku, l.name, l.unit_price_cents, l.quantity
       FROM (SELECT * FROM shop_order WHERE {where}
              ORDER BY created_at DESC, id DESC LIMIT {{}}) AS o
@@ -94,6 +100,7 @@ _ORDER_FIELDS = (
     "created_at",
     "stripe_session_id",
     "stripe_session_url",
+    "livemode",
 )
 _LINE_FIELDS = ("sku", "name", "unit_price_cents", "quantity")
 
@@ -107,6 +114,8 @@ async def _orders(where: str, value: object, limit: int) -> list[OrderView]:
         if order is None:
             order = orders[row["id"]] = {name: row[name] for name in _ORDER_FIELDS}
             order["status"], order["lines"] = OrderStatus(row["status"]), []
+            # SQLite hands a boolean back as 0 or 1.
+            order["livemode"] = None if row["livemode"] is None else bool(row["livemode"])
         if row["sku"] is not None:  # an order without lines has NULL line columns
             order["lines"].append(LineView(*(row[name] for name in _LINE_FIELDS)))
     return [OrderView(**{**order, "lines": tuple(order["lines"])}) for order in orders.values()]

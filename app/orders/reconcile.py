@@ -18,7 +18,7 @@ logger = logging.getLogger("app.orders")
 # Younger orders may still be in a buyer's hands or in flight; older ones are worth asking about.
 STALE_AFTER = timedelta(minutes=5)
 # Stripe sessions live at most a day: an older one can no longer be paid or be worth adopting.
-_SESSION_LIFETIME = timedelta(hours=24)
+STRIPE_SESSION_MAX_AGE = timedelta(hours=24)
 
 
 @dataclass
@@ -104,7 +104,7 @@ async def _adopt_lost_sessions(gateway: PaymentGateway, cutoff: datetime) -> lis
     wanted = {str(row["id"]) for row in orphans}
     oldest = min(row["created_at"] for row in orphans)
     # Stripe stamps whole seconds: a minute of slack covers its clock against ours.
-    since = max(oldest, utcnow() - _SESSION_LIFETIME) - timedelta(minutes=1)
+    since = max(oldest, utcnow() - STRIPE_SESSION_MAX_AGE) - timedelta(minutes=1)
     adopted = []
     for session in await gateway.sessions_created_since(int(since.timestamp())):
         if session.metadata.get("order_id") not in wanted:

@@ -11,7 +11,6 @@ from litestar.params import FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Response, Template
 
-from app.catalog.service import price_cart
 from app.orders.cancellation import OrderNotFound, cancel_checkout
 from app.orders.fulfilment import fulfil_checkout, handle_stripe_event
 from app.orders.queries import OrderStatus, order_for_session, visitor_orders
@@ -30,7 +29,7 @@ from app.payments.gateway import (
     PaymentServiceUnavailable,
 )
 from app.storefront import shop_page
-from app.web import AnyRequest, VisitorId, is_htmx
+from app.web import AnyRequest, VisitorId, for_htmx, is_htmx
 
 Gateway = NamedDependency[PaymentGateway]
 Urls = NamedDependency[CheckoutUrls]
@@ -38,6 +37,7 @@ Urls = NamedDependency[CheckoutUrls]
 UNAVAILABLE = "The payment service is unavailable right now. Nothing was charged. Please try again."
 CLOSED = "That checkout has ended and nothing was charged. Press Buy to start a new one."
 PREPARING = "Your order is still being prepared. Please wait a moment, then press Buy again."
+CANCELED = "Payment canceled: nothing was charged. Your cart is as you left it."
 
 
 @post("/checkout", status_code=200)
@@ -95,9 +95,8 @@ async def checkout_cancel(
     if order.status is not OrderStatus.CANCELED:
         return Redirect(f"/checkout/success?session_id={session_id}", status_code=303)
     quantities = [(f"qty-{line.sku}", str(line.quantity)) for line in order.lines]
-    page = await shop_page(visitor_id, quantities)
-    notice = "Payment canceled: nothing was charged. Your cart is as you left it."
-    return Template("shop.html", context={**page, "notice": notice})
+    page = await shop_page(visitor_id, quantities, notice=CANCELED)
+    return Template("shop.html", context=page.context())
 
 
 @get("/orders")
@@ -142,8 +141,7 @@ async def _cart_again(
     notice: str | None,
 ) -> Template:
     """The cart as it was sent, with why Buy did not go through; the form gets a fresh token."""
-    if is_htmx(request):
-        context = {"cart": await price_cart(fields), "notice": notice}
-        return Template("_cart.html", context=context, status_code=status_code)
-    page = await shop_page(visitor_id, fields)
-    return Template("shop.html", context={**page, "notice": notice}, status_code=status_code)
+    page = await shop_page(visitor_id, fields, with_orders=not is_htmx(request), notice=notice)
+    return for_htmx(
+        request, page, template="shop.html", fragment="_cart.html", status_code=status_code
+    )

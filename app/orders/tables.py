@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from piccolo.columns import (
     BigInt,
+    Boolean,
     ForeignKey,
     Integer,
     OnDelete,
@@ -14,8 +15,6 @@ from piccolo.columns import (
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
-
-from app.engine import DB
 
 
 class OrderStatus(StrEnum):
@@ -30,7 +29,7 @@ class OrderStatus(StrEnum):
     NEEDS_REVIEW = "needs_review"
 
 
-class Order(Table, tablename="shop_order", db=DB):
+class Order(Table, tablename="shop_order"):
     id = Serial(primary_key=True)
     visitor_id = Varchar(length=64, index=True)
     # One order per rendered checkout form: a resubmitted form finds this order again.
@@ -45,9 +44,11 @@ class Order(Table, tablename="shop_order", db=DB):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     paid_at = Timestamptz(null=True, default=None)
+    # Stripe's word at confirmation: False for test-mode keys and the sandbox, None until then.
+    livemode = Boolean(null=True, default=None)
 
 
-class OrderLine(Table, tablename="shop_order_line", db=DB):
+class OrderLine(Table, tablename="shop_order_line"):
     id = Serial(primary_key=True)
     order = ForeignKey(Order, null=False, on_delete=OnDelete.cascade, index=True)
     sku = Varchar(length=32)
@@ -56,7 +57,7 @@ class OrderLine(Table, tablename="shop_order_line", db=DB):
     quantity = Integer()
 
 
-class StripeEvent(Table, tablename="shop_stripe_event", db=DB):
+class StripeEvent(Table, tablename="shop_stripe_event"):
     id = Serial(primary_key=True)
     event_id = Varchar(length=255, unique=True)
     type = Varchar(length=100)

@@ -49,6 +49,7 @@ class CheckoutSession:
     payment_intent: str | None
     client_reference_id: str | None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    livemode: bool = False  # False for test-mode keys and the sandbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,4 +217,5 @@ def session_from(session: Mapping[str, Any]) -> CheckoutSession:
         payment_intent=payment_intent,
         client_reference_id=session.get("client_reference_id"),
         metadata=dict(session.get("metadata") or {}),
+        livemode=session.get("livemode") is True,
     )

@@ -12,7 +12,7 @@ import pytest
 
 from app.catalog.service import CATALOG, forget_displayed_products
 from app.catalog.tables import Product
-from tests.conftest import HTMX
+from tests.support.http import HTMX
 
 PRICES = {p.sku: p.price_cents for p in CATALOG}
 SKUS = list(PRICES)
@@ -33,16 +33,16 @@ def field_error(html: str, sku: str) -> str | None:
     return unescape(match.group(1)) if match else None
 
 
-def form(token: str, **quantities: str) -> dict[str, str]:
-    return {"_csrf_token": token, **{f"qty-{sku}": q for sku, q in quantities.items()}}
+def form(shop_csrf: str, **quantities: str) -> dict[str, str]:
+    return {"_csrf_token": shop_csrf, **{f"qty-{sku}": q for sku, q in quantities.items()}}
 
 
 async def post_cart(
-    client: httpx.AsyncClient, token: str, fields: dict[str, str] | list[tuple[str, str]]
+    store_client: httpx.AsyncClient, shop_csrf: str, fields: dict[str, str] | list[tuple[str, str]]
 ) -> httpx.Response:
     pairs = list(fields.items()) if isinstance(fields, dict) else fields
     headers = {**HTMX, "content-type": "application/x-www-form-urlencoded"}
-    return await client.post("/cart", content=urlencode(pairs), headers=headers)
+    return await store_client.post("/cart", content=urlencode(pairs), headers=headers)
 
 
 async def product_rows() -> list[dict[str, object]]:
@@ -51,10 +51,10 @@ async def product_rows() -> list[dict[str, object]]:
 
 @pytest.mark.parametrize("quantities", list(itertools.product([0, 1, 2, 99], repeat=3)))
 async def test_total_is_the_sum_of_database_prices(
-    client: httpx.AsyncClient, token: str, quantities: tuple[int, int, int]
+    store_client: httpx.AsyncClient, shop_csrf: str, quantities: tuple[int, int, int]
 ) -> None:
-    fields = form(token, **{sku: str(q) for sku, q in zip(SKUS, quantities, strict=True)})
-    response = await post_cart(client, token, fields)
+    fields = form(shop_csrf, **{sku: str(q) for sku, q in zip(SKUS, quantities, strict=True)})
+    response = await post_cart(store_client, shop_csrf, fields)
     assert response.status_code == 200
     expected = [PRICES[sku] * q for sku, q in zip(SKUS, quantities, strict=True)]
     assert subtotals(response.text) == expected
@@ -62,8 +62,10 @@ async def test_total_is_the_sum_of_database_prices(
     assert 'id="cart"' in response.text and "<html" not in response.text
 
 
-async def test_the_shop_lists_the_three_products_with_prices(client: httpx.AsyncClient) -> None:
-    page = await client.get("/")
+async def test_the_shop_lists_the_three_products_with_prices(
+    store_client: httpx.AsyncClient,
+) -> None:
+    page = await store_client.get("/")
     assert page.status_code == 200
     for product in CATALOG:
         assert f'data-sku="{product.sku}"' in page.text
@@ -74,12 +76,12 @@ async def test_the_shop_lists_the_three_products_with_prices(client: httpx.Async
 
 
 async def test_prices_come_from_the_database_not_the_form(
-    client: httpx.AsyncClient, token: str
+    store_client: httpx.AsyncClient, shop_csrf: str
 ) -> None:
     await Product.update({Product.price_cents: 777}).where(Product.sku == "mug-350")
     forget_displayed_products()  # as if DISPLAY_TTL_SECONDS had passed since the page was shown
-    fields = {**form(token, **{"mug-350": "2"}), "price": "1", "price_cents": "1", "total": "0"}
-    response = await post_cart(client, token, fields)
+    fields = {**form(shop_csrf, **{"mug-350": "2"}), "price": "1", "price_cents": "1", "total": "0"}
+    response = await post_cart(store_client, shop_csrf, fields)
     assert response.status_code == 200
     assert total_cents(response.text) == 1554
     assert "$15.54" in response.text
@@ -104,11 +106,11 @@ async def test_prices_come_from_the_database_not_the_form(
     ],
 )
 async def test_a_bad_quantity_is_a_422_beside_its_field_with_the_rest_kept(
-    client: httpx.AsyncClient, token: str, value: str, message: str
+    store_client: httpx.AsyncClient, shop_csrf: str, value: str, message: str
 ) -> None:
     before = await product_rows()
-    fields = form(token, **{"beans-250": value, "mug-350": "2", "dripper-v60": "1"})
-    response = await post_cart(client, token, fields)
+    fields = form(shop_csrf, **{"beans-250": value, "mug-350": "2", "dripper-v60": "1"})
+    response = await post_cart(store_client, shop_csrf, fields)
     assert response.status_code == 422
     error = field_error(response.text, "beans-250")
     assert error is not None and message in error
@@ -120,83 +122,91 @@ async def test_a_bad_quantity_is_a_422_beside_its_field_with_the_rest_kept(
 
 
 async def test_an_emptied_or_missing_field_counts_as_zero(
-    client: httpx.AsyncClient, token: str
+    store_client: httpx.AsyncClient, shop_csrf: str
 ) -> None:
-    response = await post_cart(client, token, {"_csrf_token": token, "qty-beans-250": "  "})
+    response = await post_cart(
+        store_client, shop_csrf, {"_csrf_token": shop_csrf, "qty-beans-250": "  "}
+    )
     assert response.status_code == 200
     assert total_cents(response.text) == 0
     assert 'name="qty-beans-250" value="0"' in response.text
 
 
-async def test_an_unknown_sku_is_refused(client: httpx.AsyncClient, token: str) -> None:
-    response = await post_cart(client, token, form(token, **{"beans-250": "1", "gold-bar": "1"}))
+async def test_an_unknown_sku_is_refused(store_client: httpx.AsyncClient, shop_csrf: str) -> None:
+    response = await post_cart(
+        store_client, shop_csrf, form(shop_csrf, **{"beans-250": "1", "gold-bar": "1"})
+    )
     assert response.status_code == 422
     assert "There is no product “gold-bar” in this shop." in response.text
 
 
-async def test_a_duplicated_field_is_refused(client: httpx.AsyncClient, token: str) -> None:
-    fields = [("_csrf_token", token), ("qty-mug-350", "1"), ("qty-mug-350", "5")]
-    response = await post_cart(client, token, fields)
+async def test_a_duplicated_field_is_refused(
+    store_client: httpx.AsyncClient, shop_csrf: str
+) -> None:
+    fields = [("_csrf_token", shop_csrf), ("qty-mug-350", "1"), ("qty-mug-350", "5")]
+    response = await post_cart(store_client, shop_csrf, fields)
     assert response.status_code == 422
     assert "sent twice" in (field_error(response.text, "mug-350") or "")
 
 
-async def test_steppers_add_and_remove_one(client: httpx.AsyncClient, token: str) -> None:
-    fields = {**form(token, **{"mug-350": "4"}), "op": "inc:mug-350"}
-    response = await post_cart(client, token, fields)
+async def test_steppers_add_and_remove_one(store_client: httpx.AsyncClient, shop_csrf: str) -> None:
+    fields = {**form(shop_csrf, **{"mug-350": "4"}), "op": "inc:mug-350"}
+    response = await post_cart(store_client, shop_csrf, fields)
     assert 'name="qty-mug-350" value="5"' in response.text
-    fields = {**form(token, **{"mug-350": "4"}), "op": "dec:mug-350"}
-    response = await post_cart(client, token, fields)
+    fields = {**form(shop_csrf, **{"mug-350": "4"}), "op": "dec:mug-350"}
+    response = await post_cart(store_client, shop_csrf, fields)
     assert 'name="qty-mug-350" value="3"' in response.text
     assert total_cents(response.text) == 3 * PRICES["mug-350"]
 
 
 @pytest.mark.parametrize(("start", "op"), [("99", "inc"), ("0", "dec")])
 async def test_a_step_past_the_range_is_refused_not_clamped(
-    client: httpx.AsyncClient, token: str, start: str, op: str
+    store_client: httpx.AsyncClient, shop_csrf: str, start: str, op: str
 ) -> None:
-    fields = {**form(token, **{"beans-250": start}), "op": f"{op}:beans-250"}
-    response = await post_cart(client, token, fields)
+    fields = {**form(shop_csrf, **{"beans-250": start}), "op": f"{op}:beans-250"}
+    response = await post_cart(store_client, shop_csrf, fields)
     assert response.status_code == 422
     assert field_error(response.text, "beans-250")
     assert f'name="qty-beans-250" value="{start}"' in response.text
 
 
 async def test_without_javascript_the_form_redirects_back_with_the_quantities(
-    client: httpx.AsyncClient, token: str
+    store_client: httpx.AsyncClient, shop_csrf: str
 ) -> None:
-    response = await client.post("/cart", data=form(token, **{"beans-250": "2", "mug-350": "0"}))
+    response = await store_client.post(
+        "/cart", data=form(shop_csrf, **{"beans-250": "2", "mug-350": "0"})
+    )
     assert response.status_code == 303
     location = response.headers["location"]
     assert dict(parse_qsl(urlsplit(location).query)) == {"qty-beans-250": "2"}
-    page = await client.get(location)
+    page = await store_client.get(location)
     assert page.status_code == 200
     assert total_cents(page.text) == 2 * PRICES["beans-250"]
     assert 'name="qty-beans-250" value="2"' in page.text
 
 
 async def test_without_javascript_a_bad_quantity_is_the_full_page_with_the_message(
-    client: httpx.AsyncClient, token: str
+    store_client: httpx.AsyncClient, shop_csrf: str
 ) -> None:
-    response = await client.post("/cart", data=form(token, **{"mug-350": "2.5"}))
+    response = await store_client.post("/cart", data=form(shop_csrf, **{"mug-350": "2.5"}))
     assert response.status_code == 422
     assert "<html" in response.text and "whole number" in response.text
 
 
-async def test_a_post_without_the_csrf_token_is_refused(client: httpx.AsyncClient) -> None:
-    await client.get("/")
-    response = await client.post("/cart", data={"qty-mug-350": "1"}, headers=HTMX)
+async def test_a_post_without_the_csrf_token_is_refused(store_client: httpx.AsyncClient) -> None:
+    await store_client.get("/")
+    response = await store_client.post("/cart", data={"qty-mug-350": "1"}, headers=HTMX)
     assert response.status_code == 403
-    wrong = await client.post("/cart", data={"qty-mug-350": "1", "_csrf_token": "x" * 64})
+    wrong = await store_client.post("/cart", data={"qty-mug-350": "1", "_csrf_token": "x" * 64})
     assert wrong.status_code == 403
     assert "expired" in wrong.text and "Traceback" not in wrong.text
 
 
 async def test_the_csrf_header_is_accepted_as_htmx_sends_it(
-    client: httpx.AsyncClient, token: str
+    store_client: httpx.AsyncClient, shop_csrf: str
 ) -> None:
-    response = await client.post(
-        "/cart", data={"qty-mug-350": "1"}, headers={**HTMX, "x-csrftoken": token}
+    response = await store_client.post(
+        "/cart", data={"qty-mug-350": "1"}, headers={**HTMX, "x-csrftoken": shop_csrf}
     )
     assert response.status_code == 200
     assert total_cents(response.text) == PRICES["mug-350"]

@@ -10,18 +10,18 @@ from app.catalog.tables import Product
 
 
 async def test_a_price_edit_shows_once_the_cache_lapses(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    store_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1000.0]
     monkeypatch.setattr(service, "_clock", lambda: clock[0])
     service.forget_displayed_products()
-    assert 'data-unit-price-cents="1800"' in (await client.get("/")).text
+    assert 'data-unit-price-cents="1800"' in (await store_client.get("/")).text
 
     await Product.update({Product.price_cents: 2100}).where(Product.sku == "mug-350")
     clock[0] += service.DISPLAY_TTL_SECONDS - 0.1
-    assert 'data-unit-price-cents="1800"' in (await client.get("/")).text  # the allowed lag
+    assert 'data-unit-price-cents="1800"' in (await store_client.get("/")).text  # the allowed lag
     clock[0] += 0.2
-    assert 'data-unit-price-cents="2100"' in (await client.get("/")).text
+    assert 'data-unit-price-cents="2100"' in (await store_client.get("/")).text
 
 
 async def test_seeding_forgets_the_cached_products() -> None:

@@ -8,8 +8,8 @@ import re
 from playwright.async_api import Page, Route, expect
 
 from app.orders.tables import Order
-from tests.browser import csp_violations
-from tests.conftest import LiveServer
+from tests.support.browser import csp_violations
+from tests.support.http import LiveServer
 
 MUG = "Stoneware mug"
 GOOD_CARD = "4242 4242 4242 4242"

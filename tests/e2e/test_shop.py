@@ -6,8 +6,8 @@ import asyncio
 
 from playwright.async_api import Page, Route, expect
 
-from tests.browser import csp_violations
-from tests.conftest import LiveServer
+from tests.support.browser import csp_violations
+from tests.support.http import LiveServer
 
 MUG = "Stoneware mug"
 

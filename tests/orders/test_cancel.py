@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 
 from app.payments.gateway import PaymentGateway
-from tests.conftest import texts_of
-from tests.orders.conftest import Shopper, order_rows, pay, status_of
-from tests.stripe_sandbox import SandboxServer
+from tests.support.checkout import Shopper, order_rows, pay, status_of
+from tests.support.http import texts_of
+from tests.support.stripe_sandbox import SandboxServer
 
 
 async def test_cancel_closes_the_session_and_brings_the_cart_back(
@@ -32,20 +32,24 @@ async def test_cancel_closes_the_session_and_brings_the_cart_back(
     assert await status_of(order["id"]) == "canceled"
 
 
-async def test_a_paid_order_is_never_canceled(shopper: Shopper, sandbox: SandboxServer) -> None:
+async def test_a_paid_order_is_never_canceled(
+    shopper: Shopper, store_sandbox: SandboxServer
+) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     response = await shopper.cancel(session_id)
     assert response.status_code == 303
     assert response.headers["location"] == f"/checkout/success?session_id={session_id}"
     assert (await order_rows())[0]["status"] == "paid"
 
 
-async def test_a_canceled_session_cannot_be_paid(shopper: Shopper, sandbox: SandboxServer) -> None:
+async def test_a_canceled_session_cannot_be_paid(
+    shopper: Shopper, store_sandbox: SandboxServer
+) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
     await shopper.cancel(session_id)
     async with httpx.AsyncClient() as buyer:
-        page = await buyer.get(f"{sandbox.url}/pay/{session_id}")
+        page = await buyer.get(f"{store_sandbox.url}/pay/{session_id}")
     assert "This checkout session has expired" in page.text
     assert 'name="cardNumber"' not in page.text
     assert (await order_rows())[0]["status"] == "canceled"
@@ -62,10 +66,10 @@ async def test_someone_elses_or_an_unknown_session_is_not_found(
 
 
 async def test_when_stripe_cannot_be_reached_nothing_is_canceled(
-    shopper: Shopper, faults: Any
+    shopper: Shopper, store_faults: Any
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
-    await faults(error_rate=1.0)
+    await store_faults(error_rate=1.0)
     response = await shopper.cancel(session_id)
     assert response.status_code == 503
     assert "could not cancel just now" in response.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import httpx
@@ -11,7 +10,8 @@ import pytest
 
 from app.orders.tables import Order
 from app.payments.gateway import PaymentGateway
-from tests.orders.conftest import (
+from app.settings import Settings
+from tests.support.checkout import (
     Shopper,
     deliver,
     order_rows,
@@ -20,7 +20,7 @@ from tests.orders.conftest import (
     status_of,
     webhook_for,
 )
-from tests.stripe_sandbox import Receiver, SandboxServer, backdate, eventually, settle_now
+from tests.support.stripe_sandbox import Receiver, SandboxServer, backdate, eventually, settle_now
 
 
 def transitions(caplog: pytest.LogCaptureFixture, order_id: int, status: str) -> int:
@@ -28,13 +28,16 @@ def transitions(caplog: pytest.LogCaptureFixture, order_id: int, status: str) ->
 
 
 async def test_a_paid_session_makes_a_paid_order_once(
-    shopper: Shopper, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="app.orders")
     session_id = await shopper.start_checkout({"mug-350": "2"})
     [order] = await order_rows()
-    success_url = f"{os.environ['PUBLIC_URL']}/checkout/success?session_id={session_id}"
-    assert await pay(sandbox, session_id) == success_url
+    success_url = f"{settings.public_url}/checkout/success?session_id={session_id}"
+    assert await pay(store_sandbox, session_id) == success_url
 
     for _ in range(3):  # a reload, and another
         page = await shopper.success(session_id)
@@ -55,30 +58,32 @@ async def test_before_paying_the_success_page_says_not_yet(shopper: Shopper) -> 
 
 
 async def test_a_declined_card_leaves_the_order_awaiting_payment(
-    shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
-    answer = await pay(sandbox, session_id, card="4000 0000 0000 0002")
+    answer = await pay(store_sandbox, session_id, card="4000 0000 0000 0002")
     assert "declined" in answer.lower()
     await shopper.success(session_id)
     assert (await order_rows())[0]["status"] == "pending"
-    assert "/checkout/success" in await pay(sandbox, session_id)  # a good card after a bad one
+    assert "/checkout/success" in await pay(
+        store_sandbox, session_id
+    )  # a good card after a bad one
     await shopper.success(session_id)
     assert (await order_rows())[0]["status"] == "paid"
 
 
 @pytest.mark.parametrize(("outcome", "final"), [("succeed", "paid"), ("fail", "failed")])
 async def test_a_delayed_payment_is_processing_until_it_settles(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver, outcome: str, final: str
+    shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver, outcome: str, final: str
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
-    await pay_later(sandbox, session_id, outcome=outcome)
+    await pay_later(store_sandbox, session_id, outcome=outcome)
     page = await shopper.success(session_id)
     order_id = (await order_rows())[0]["id"]
     assert await status_of(order_id) == "processing"
     assert "Payment processing" in page.text
 
-    await settle_now(sandbox, session_id)
+    await settle_now(store_sandbox, session_id)
     kind = "async_payment_succeeded" if outcome == "succeed" else "async_payment_failed"
     body, signature = await webhook_for(receiver, f"checkout.session.{kind}", session_id)
     assert (await deliver(shopper.http, body, signature)).status_code == 200
@@ -91,7 +96,7 @@ async def test_a_delayed_payment_is_processing_until_it_settles(
 )
 async def test_a_payment_that_does_not_match_the_order_needs_review(
     shopper: Shopper,
-    sandbox: SandboxServer,
+    store_sandbox: SandboxServer,
     caplog: pytest.LogCaptureFixture,
     change: dict[str, Any],
     why: str,
@@ -99,7 +104,7 @@ async def test_a_payment_that_does_not_match_the_order_needs_review(
     session_id = await shopper.start_checkout({"mug-350": "1"})
     [order] = await order_rows()
     await Order.update(change).where(Order.id == order["id"])  # type: ignore[arg-type]
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     page = await shopper.success(session_id)
     assert await status_of(order["id"]) == "needs_review"
     assert "We are checking this payment" in page.text
@@ -108,21 +113,21 @@ async def test_a_payment_that_does_not_match_the_order_needs_review(
 
 
 async def test_a_payment_for_a_closed_order_needs_review_not_paid(
-    shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
     [order] = await order_rows()
     await Order.update({Order.status: "canceled"}).where(Order.id == order["id"])
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     await shopper.success(session_id)
     assert await status_of(order["id"]) == "needs_review"
 
 
 async def test_an_expired_session_expires_the_order_and_stays_so(
-    shopper: Shopper, sandbox: SandboxServer, gateway: PaymentGateway
+    shopper: Shopper, store_sandbox: SandboxServer, gateway: PaymentGateway
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
-    await backdate(sandbox, session_id)
+    await backdate(store_sandbox, session_id)
 
     async def expired_at_stripe() -> bool:
         return (await gateway.retrieve_checkout_session(session_id)).status == "expired"
@@ -142,19 +147,21 @@ async def test_a_malformed_session_id_is_a_400(shopper: Shopper) -> None:
 
 
 async def test_an_unknown_session_is_a_404_without_asking_stripe(
-    shopper: Shopper, faults: Any
+    shopper: Shopper, store_faults: Any
 ) -> None:
-    await faults(error_rate=1.0)  # asking Stripe would end in the "could not reach" page instead
+    await store_faults(
+        error_rate=1.0
+    )  # asking Stripe would end in the "could not reach" page instead
     response = await shopper.success("cs_test_" + "Z" * 58)
     assert response.status_code == 404
 
 
 async def test_someone_elses_success_page_reveals_nothing_but_still_fulfils(
-    shopper: Shopper, other_shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, other_shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     session_id = await shopper.start_checkout({"dripper-v60": "1"})
     [order] = await order_rows()
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     page = await other_shopper.success(session_id)
     assert page.status_code == 200
     assert "Pour-over dripper" not in page.text and "$29.99" not in page.text
@@ -163,16 +170,16 @@ async def test_someone_elses_success_page_reveals_nothing_but_still_fulfils(
 
 
 async def test_when_stripe_cannot_be_asked_the_page_says_so_and_changes_nothing(
-    shopper: Shopper, sandbox: SandboxServer, faults: Any
+    shopper: Shopper, store_sandbox: SandboxServer, store_faults: Any
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
-    await pay(sandbox, session_id)
-    await faults(error_rate=1.0)
+    await pay(store_sandbox, session_id)
+    await store_faults(error_rate=1.0)
     page = await shopper.success(session_id)
     assert page.status_code == 200
     assert "could not reach the payment service" in page.text
     assert (await order_rows())[0]["status"] == "pending"
-    await faults()
+    await store_faults()
     await shopper.success(session_id)
     assert (await order_rows())[0]["status"] == "paid"
 

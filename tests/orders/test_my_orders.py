@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import HTMX
-from tests.orders.conftest import Shopper, order_rows, pay
-from tests.stripe_sandbox import SandboxServer
+from tests.support.checkout import Shopper, order_rows, pay
+from tests.support.http import HTMX, texts_of
+from tests.support.stripe_sandbox import SandboxServer
 
 
 def listed(html: str) -> list[tuple[str, str]]:
@@ -14,10 +14,10 @@ def listed(html: str) -> list[tuple[str, str]]:
 
 
 async def test_my_orders_lists_this_browsers_orders_newest_first(
-    shopper: Shopper, other_shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, other_shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     first = await shopper.start_checkout({"mug-350": "1"})
-    await pay(sandbox, first)
+    await pay(store_sandbox, first)
     await shopper.success(first)
     await shopper.open_shop()
     await shopper.start_checkout({"beans-250": "2"})
@@ -38,14 +38,14 @@ async def test_my_orders_lists_this_browsers_orders_newest_first(
 
 
 async def test_it_polls_only_while_an_order_is_in_flight(
-    shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     empty = await shopper.http.get("/orders", headers=HTMX)
     assert "No orders from this browser yet" in empty.text and "hx-trigger" not in empty.text
     session_id = await shopper.start_checkout({"mug-350": "1"})
     polling = await shopper.http.get("/orders", headers=HTMX)
     assert 'hx-get="/orders" hx-trigger="every 3s" hx-swap="outerHTML"' in polling.text
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     await shopper.success(session_id)
     settled = await shopper.http.get("/orders", headers=HTMX)
     assert listed(settled.text)[0][1] == "paid" and "hx-trigger" not in settled.text
@@ -54,3 +54,20 @@ async def test_it_polls_only_while_an_order_is_in_flight(
 async def test_without_htmx_my_orders_is_the_shop_page(shopper: Shopper) -> None:
     response = await shopper.http.get("/orders")
     assert (response.status_code, response.headers["location"]) == (303, "/#orders")
+
+
+async def test_an_order_paid_in_test_mode_says_so_wherever_it_is_shown(
+    shopper: Shopper, store_sandbox: SandboxServer
+) -> None:
+    paid = await shopper.start_checkout({"mug-350": "1"})
+    await pay(store_sandbox, paid)
+    receipt = await shopper.success(paid)
+    await shopper.open_shop()
+    await shopper.start_checkout({"beans-250": "1"})  # not confirmed: Stripe has not spoken
+    [paid_row, pending_row] = await order_rows()
+
+    assert (paid_row["livemode"], pending_row["livemode"]) == (False, None)
+    marks = texts_of(receipt.text, "span", "test-order")
+    assert marks == ["Test order: nothing was charged"] * 2  # the receipt and My Orders
+    fragment = await shopper.http.get("/orders", headers=HTMX)
+    assert texts_of(fragment.text, "span", "test-order") == ["Test order: nothing was charged"]

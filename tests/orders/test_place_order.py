@@ -11,8 +11,7 @@ import pytest
 from app.catalog.tables import Product
 from app.orders.tables import Order
 from app.payments.gateway import PaymentGateway
-from tests.conftest import texts_of
-from tests.orders.conftest import (
+from tests.support.checkout import (
     Shopper,
     line_rows,
     order_rows,
@@ -20,7 +19,8 @@ from tests.orders.conftest import (
     session_id_of,
     status_of,
 )
-from tests.stripe_sandbox import SandboxServer, get_json
+from tests.support.http import texts_of
+from tests.support.stripe_sandbox import SandboxServer, get_json
 
 
 async def test_buy_stores_the_order_then_sends_the_buyer_to_stripe(
@@ -60,11 +60,11 @@ async def test_buy_stores_the_order_then_sends_the_buyer_to_stripe(
 
 
 async def test_the_session_asks_for_the_right_things(
-    shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "3"})
     [order] = await order_rows()
-    session = await _raw_session(sandbox, session_id)
+    session = await _raw_session(store_sandbox, session_id)
     assert session["mode"] == "payment"
     assert session["success_url"].endswith("/checkout/success?session_id={CHECKOUT_SESSION_ID}")
     assert session["cancel_url"].endswith("/checkout/cancel?session_id={CHECKOUT_SESSION_ID}")
@@ -112,10 +112,10 @@ async def test_prices_come_from_the_database_at_purchase(
     ],
 )
 async def test_a_bad_or_empty_cart_stores_nothing_and_never_asks_stripe(
-    shopper: Shopper, faults: Any, quantities: dict[str, str]
+    shopper: Shopper, store_faults: Any, quantities: dict[str, str]
 ) -> None:
     # Were Stripe asked, every call would fail with a 500 and the answer would be a 503.
-    await faults(error_rate=1.0)
+    await store_faults(error_rate=1.0)
     response = await shopper.buy(quantities)
     assert response.status_code == 422
     assert 'id="cart"' in response.text
@@ -149,11 +149,11 @@ async def test_someone_elses_token_opens_nothing(shopper: Shopper, other_shopper
 
 
 async def test_a_paid_form_submitted_again_says_it_is_paid(
-    shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
     token = shopper.checkout_token
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     await shopper.success(session_id)
     again = await shopper.buy({"mug-350": "1"}, token=token)
     assert again.headers["hx-redirect"] == f"/checkout/success?session_id={session_id}"
@@ -162,9 +162,9 @@ async def test_a_paid_form_submitted_again_says_it_is_paid(
 
 @pytest.mark.parametrize("fault", [{"error_rate": 1.0}, {"timeout_rate": 1.0}])
 async def test_when_stripe_fails_the_buyer_is_told_and_can_try_again(
-    shopper: Shopper, faults: Any, fault: dict[str, float]
+    shopper: Shopper, store_faults: Any, fault: dict[str, float]
 ) -> None:
-    await faults(**fault, hang_seconds=5.0)
+    await store_faults(**fault, hang_seconds=5.0)
     failed = await shopper.buy({"mug-350": "2"})
     assert failed.status_code == 503
     [notice] = texts_of(failed.text, "div", "notice")
@@ -174,14 +174,14 @@ async def test_when_stripe_fails_the_buyer_is_told_and_can_try_again(
     [order] = await order_rows()
     assert order["status"] == "failed" and order["stripe_session_id"] is None
 
-    await faults()
+    await store_faults()
     retried = await shopper.buy({"mug-350": "2"})  # the re-rendered cart's fresh token
     assert retried.status_code == 200 and "hx-redirect" in retried.headers
     assert [row["status"] for row in await order_rows()] == ["failed", "pending"]
 
 
-async def test_a_slow_stripe_still_completes(shopper: Shopper, faults: Any) -> None:
-    await faults(latency_ms=800)
+async def test_a_slow_stripe_still_completes(shopper: Shopper, store_faults: Any) -> None:
+    await store_faults(latency_ms=800)
     session_id = await shopper.start_checkout({"mug-350": "1"})
     [order] = await order_rows()
     assert order["stripe_session_id"] == session_id
@@ -189,23 +189,23 @@ async def test_a_slow_stripe_still_completes(shopper: Shopper, faults: Any) -> N
 
 
 async def test_ten_concurrent_submits_of_one_form_make_one_order_and_one_session(
-    shopper: Shopper, sandbox: SandboxServer, faults: Any
+    shopper: Shopper, store_sandbox: SandboxServer, store_faults: Any
 ) -> None:
-    newest_before = (await get_json(sandbox, "/v1/checkout/sessions?limit=1"))["data"]
+    newest_before = (await get_json(store_sandbox, "/v1/checkout/sessions?limit=1"))["data"]
     await shopper.open_shop()
-    await faults(latency_ms=300)  # keep the first request in flight while the others arrive
+    await store_faults(latency_ms=300)  # keep the first request in flight while the others arrive
     responses = await asyncio.gather(*(shopper.buy({"mug-350": "1"}) for _ in range(10)))
     urls = {response.headers.get("hx-redirect") for response in responses}
     assert len(urls) == 1 and None not in urls
     assert await Order.count() == 1
     order_id = (await order_rows())[0]["id"]
     after = f"&ending_before={newest_before[0]['id']}" if newest_before else ""
-    opened = (await get_json(sandbox, f"/v1/checkout/sessions?limit=100{after}"))["data"]
+    opened = (await get_json(store_sandbox, f"/v1/checkout/sessions?limit=100{after}"))["data"]
     assert [s["metadata"]["order_id"] for s in opened] == [str(order_id)]
 
 
-async def _raw_session(sandbox: SandboxServer, session_id: str) -> dict[str, Any]:
+async def _raw_session(store_sandbox: SandboxServer, session_id: str) -> dict[str, Any]:
     session: dict[str, Any] = await get_json(
-        sandbox, f"/v1/checkout/sessions/{session_id}?expand[]=line_items"
+        store_sandbox, f"/v1/checkout/sessions/{session_id}?expand[]=line_items"
     )
     return session

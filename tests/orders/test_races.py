@@ -7,20 +7,20 @@ import logging
 
 import pytest
 
-from tests.orders.conftest import Shopper, deliver, order_rows, pay, webhook_for
-from tests.stripe_sandbox import Receiver, SandboxServer
+from tests.support.checkout import Shopper, deliver, order_rows, pay, webhook_for
+from tests.support.stripe_sandbox import Receiver, SandboxServer
 
 
 async def test_twenty_success_pages_and_the_webhook_at_once_pay_the_order_once(
     shopper: Shopper,
-    sandbox: SandboxServer,
+    store_sandbox: SandboxServer,
     receiver: Receiver,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="app.orders")
     session_id = await shopper.start_checkout({"mug-350": "1", "beans-250": "1"})
     order_id = (await order_rows())[0]["id"]
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     body, signature = await webhook_for(receiver, "checkout.session.completed", session_id)
 
     pages = [shopper.success(session_id) for _ in range(20)]

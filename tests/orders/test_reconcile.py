@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -16,9 +15,9 @@ from app.db import utcnow
 from app.orders.reconcile import reconcile
 from app.orders.tables import Order, OrderLine
 from app.payments.gateway import PaymentGateway
-from tests.conftest import ROOT, LiveServer
-from tests.orders.conftest import Shopper, order_rows, pay, status_of, webhook_for
-from tests.stripe_sandbox import Receiver, SandboxServer, eventually, get_json
+from tests.support.checkout import Shopper, order_rows, pay, status_of, webhook_for
+from tests.support.http import ROOT, LiveServer
+from tests.support.stripe_sandbox import Receiver, SandboxServer, eventually, get_json
 
 
 async def age(order_id: int, minutes: int = 10) -> None:
@@ -28,11 +27,11 @@ async def age(order_id: int, minutes: int = 10) -> None:
 
 
 async def test_a_paid_order_whose_buyer_and_webhook_never_came_back_is_paid(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver, gateway: PaymentGateway
+    shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver, gateway: PaymentGateway
 ) -> None:
     session_id = await shopper.start_checkout({"mug-350": "1"})
     order_id = (await order_rows())[0]["id"]
-    await pay(sandbox, session_id)  # the tab closes
+    await pay(store_sandbox, session_id)  # the tab closes
     # Stripe delivered the webhook, but it never reached the store (the receiver took it).
     await webhook_for(receiver, "checkout.session.completed", session_id)
     await age(order_id)
@@ -68,15 +67,15 @@ async def test_an_order_that_never_got_a_session_is_marked_failed(
 
 
 async def test_undelivered_events_are_replayed(
-    shopper: Shopper, sandbox: SandboxServer, gateway: PaymentGateway, faults: Any
+    shopper: Shopper, store_sandbox: SandboxServer, gateway: PaymentGateway, store_faults: Any
 ) -> None:
-    await faults(drop_rate=1.0)  # every webhook is lost
+    await store_faults(drop_rate=1.0)  # every webhook is lost
     session_id = await shopper.start_checkout({"beans-250": "2"})
     order_id = (await order_rows())[0]["id"]
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
 
     async def undelivered() -> bool:
-        page = await get_json(sandbox, "/v1/events?delivery_success=false&limit=100")
+        page = await get_json(store_sandbox, "/v1/events?delivery_success=false&limit=100")
         return any(e["data"]["object"].get("id") == session_id for e in page["data"])
 
     await eventually(undelivered)
@@ -86,18 +85,18 @@ async def test_undelivered_events_are_replayed(
 
 
 async def test_a_lost_session_id_is_found_again_from_its_event(
-    shopper: Shopper, sandbox: SandboxServer, gateway: PaymentGateway, faults: Any
+    shopper: Shopper, store_sandbox: SandboxServer, gateway: PaymentGateway, store_faults: Any
 ) -> None:
     """A crash after Stripe created the session but before the store saved its id."""
-    await faults(drop_rate=1.0)
+    await store_faults(drop_rate=1.0)
     session_id = await shopper.start_checkout({"mug-350": "2"})
     order_id = (await order_rows())[0]["id"]
     await Order.update({Order.stripe_session_id: None}).where(Order.id == order_id)
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     await age(order_id, minutes=2)  # too young to be called abandoned
 
     async def undelivered() -> bool:
-        page = await get_json(sandbox, "/v1/events?delivery_success=false&limit=100")
+        page = await get_json(store_sandbox, "/v1/events?delivery_success=false&limit=100")
         return any(e["data"]["object"].get("id") == session_id for e in page["data"])
 
     await eventually(undelivered)
@@ -108,14 +107,14 @@ async def test_a_lost_session_id_is_found_again_from_its_event(
 
 async def test_reconciles_running_at_once_apply_each_change_once(
     shopper: Shopper,
-    sandbox: SandboxServer,
+    store_sandbox: SandboxServer,
     gateway: PaymentGateway,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="app.orders")
     session_id = await shopper.start_checkout({"mug-350": "1"})
     order_id = (await order_rows())[0]["id"]
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     await age(order_id)
     await asyncio.gather(*(reconcile(gateway) for _ in range(4)))
     assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("order ")] == [
@@ -124,11 +123,11 @@ async def test_reconciles_running_at_once_apply_each_change_once(
 
 
 @pytest.mark.usefixtures("live_server")
-def test_the_command_prints_what_it_did(live_server: LiveServer) -> None:
+def test_the_command_prints_what_it_did(live_server: LiveServer, test_env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "litestar", "--app", "app.main:create_app", "reconcile"],
         cwd=ROOT,
-        env=dict(os.environ),
+        env=test_env,
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from litestar import Litestar
 
 from app.main import create_app
-from tests.conftest import browser_like, running
-from tests.orders.conftest import (
+from app.settings import Settings
+from tests.support.checkout import (
     Shopper,
     deliver,
     event_count,
@@ -20,15 +21,15 @@ from tests.orders.conftest import (
     pay,
     sign,
     status_of,
-    store_settings,
     webhook_for,
 )
-from tests.stripe_sandbox import Receiver, SandboxServer, backdate
+from tests.support.http import browser_like, running
+from tests.support.stripe_sandbox import Receiver, SandboxServer, backdate
 
 
-async def paid_checkout(shopper: Shopper, sandbox: SandboxServer) -> tuple[str, int]:
+async def paid_checkout(shopper: Shopper, store_sandbox: SandboxServer) -> tuple[str, int]:
     session_id = await shopper.start_checkout({"mug-350": "2"})
-    await pay(sandbox, session_id)
+    await pay(store_sandbox, session_id)
     return session_id, (await order_rows())[-1]["id"]
 
 
@@ -48,9 +49,9 @@ def _refusals(body: bytes) -> list[tuple[str, bytes, str | None]]:
 
 
 async def test_every_unprovable_webhook_is_refused_and_stores_nothing(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver
+    shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver
 ) -> None:
-    session_id, order_id = await paid_checkout(shopper, sandbox)
+    session_id, order_id = await paid_checkout(shopper, store_sandbox)
     body, _ = await webhook_for(receiver, "checkout.session.completed", session_id)
     for why, payload, signature in _refusals(body):
         response = await deliver(shopper.http, payload, signature)
@@ -64,12 +65,16 @@ WEBHOOK_WORDS = {"whsec_contract_tests_only", "Traceback"}
 
 
 async def test_without_a_configured_secret_every_webhook_is_refused(
-    sandbox: SandboxServer, receiver: Receiver, shopper: Shopper
+    store_sandbox: SandboxServer,
+    receiver: Receiver,
+    shopper: Shopper,
+    store_settings: Callable[..., Settings],
 ) -> None:
-    session_id, order_id = await paid_checkout(shopper, sandbox)
+    session_id, order_id = await paid_checkout(shopper, store_sandbox)
     body, signature = await webhook_for(receiver, "checkout.session.completed", session_id)
-    app: Litestar = create_app(store_settings(sandbox, STRIPE_WEBHOOK_SECRET=""))
-    async with running(app), browser_like(app) as http:
+    settings = store_settings(STRIPE_WEBHOOK_SECRET="")
+    app: Litestar = create_app(settings)
+    async with running(app), browser_like(app, settings.public_url) as http:
         assert (await deliver(http, body, signature)).status_code == 400
     assert await status_of(order_id) == "pending"
 
@@ -83,9 +88,9 @@ async def test_the_webhook_needs_no_csrf_token_but_nothing_else_is_exempt(
 
 
 async def test_webhook_without_any_redirect_pays_the_order(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver
+    shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver
 ) -> None:
-    session_id, order_id = await paid_checkout(shopper, sandbox)
+    session_id, order_id = await paid_checkout(shopper, store_sandbox)
     body, signature = await webhook_for(receiver, "checkout.session.completed", session_id)
     response = await deliver(shopper.http, body, signature)
     assert (response.status_code, response.json()) == (200, {"outcome": "applied"})
@@ -94,10 +99,13 @@ async def test_webhook_without_any_redirect_pays_the_order(
 
 
 async def test_webhook_before_the_redirect_and_replays_change_nothing_more(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="app.orders")
-    session_id, order_id = await paid_checkout(shopper, sandbox)
+    session_id, order_id = await paid_checkout(shopper, store_sandbox)
     body, signature = await webhook_for(receiver, "checkout.session.completed", session_id)
     assert (await deliver(shopper.http, body, signature)).json() == {"outcome": "applied"}
     for _ in range(3):
@@ -110,14 +118,14 @@ async def test_webhook_before_the_redirect_and_replays_change_nothing_more(
 
 
 async def test_a_late_expired_event_never_unpays_an_order(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver
+    shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver
 ) -> None:
     expired_id = await shopper.start_checkout({"beans-250": "1"})
-    await backdate(sandbox, expired_id)
+    await backdate(store_sandbox, expired_id)
     expired_body, expired_sig = await webhook_for(receiver, "checkout.session.expired", expired_id)
     # Replay the expired session's event against a paid order's session id: Stripe is asked,
     # says complete and paid, and nothing moves backwards.
-    session_id, order_id = await paid_checkout(shopper, sandbox)
+    session_id, order_id = await paid_checkout(shopper, store_sandbox)
     await shopper.success(session_id)
     event = json.loads(expired_body)
     event["id"] = "evt_late_" + session_id[-12:]
@@ -148,20 +156,20 @@ async def test_unknown_event_types_and_foreign_sessions_are_ignored(shopper: Sho
 
 
 async def test_refunds_move_a_paid_order_forward_only(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver
+    shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver
 ) -> None:
-    from tests.stripe_sandbox import refund
+    from tests.support.stripe_sandbox import refund
 
-    session_id, order_id = await paid_checkout(shopper, sandbox)
+    session_id, order_id = await paid_checkout(shopper, store_sandbox)
     await shopper.success(session_id)
     [order] = await order_rows()
     payment_intent = order["payment_intent_id"]
-    await refund(sandbox, payment_intent, amount=1000)
+    await refund(store_sandbox, payment_intent, amount=1000)
     partial = await webhook_for(receiver, "charge.refunded", payment_intent, refunded=False)
     assert (await deliver(shopper.http, *partial)).status_code == 200
     assert await status_of(order_id) == "partially_refunded"
 
-    await refund(sandbox, payment_intent)  # the rest
+    await refund(store_sandbox, payment_intent)  # the rest
     full = await webhook_for(receiver, "charge.refunded", payment_intent, refunded=True)
     assert (await deliver(shopper.http, *full)).status_code == 200
     [row] = await order_rows()
@@ -173,13 +181,13 @@ async def test_refunds_move_a_paid_order_forward_only(
 
 
 async def test_a_webhook_while_stripe_is_unreachable_is_a_503_and_is_not_recorded(
-    shopper: Shopper, sandbox: SandboxServer, receiver: Receiver, faults: Any
+    shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver, store_faults: Any
 ) -> None:
-    session_id, order_id = await paid_checkout(shopper, sandbox)
+    session_id, order_id = await paid_checkout(shopper, store_sandbox)
     body, signature = await webhook_for(receiver, "checkout.session.completed", session_id)
-    await faults(error_rate=1.0)
+    await store_faults(error_rate=1.0)
     assert (await deliver(shopper.http, body, signature)).status_code == 503
     assert await event_count() == 0
-    await faults()
+    await store_faults()
     assert (await deliver(shopper.http, body, signature)).json() == {"outcome": "applied"}
     assert await status_of(order_id) == "paid"

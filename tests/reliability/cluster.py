@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.support.http import free_port
 
 BINARIES = Path("/usr/lib/postgresql/15/bin")
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.stripe_sandbox import SandboxServer, get_json
+from tests.support.stripe_sandbox import SandboxServer, get_json
 
 # The statuses in which an order has taken the buyer's money (a refund comes after a payment).
 PAID = {"paid", "partially_refunded", "refunded"}
@@ -16,18 +16,20 @@ ACCOUNTED = PAID | {"needs_review"}
 ACTIVE = {"pending", "processing"}
 
 
-async def newest_session(sandbox: SandboxServer) -> str | None:
+async def newest_session(store_sandbox: SandboxServer) -> str | None:
     """A bookmark: sessions created after it belong to the test that took it."""
-    page = await get_json(sandbox, "/v1/checkout/sessions?limit=1")
+    page = await get_json(store_sandbox, "/v1/checkout/sessions?limit=1")
     return page["data"][0]["id"] if page["data"] else None
 
 
-async def sessions_since(sandbox: SandboxServer, bookmark: str | None) -> list[dict[str, Any]]:
+async def sessions_since(
+    store_sandbox: SandboxServer, bookmark: str | None
+) -> list[dict[str, Any]]:
     """Every session the account opened after `bookmark`, newest first, page by page."""
     sessions: list[dict[str, Any]] = []
     cursor = ""
     while True:
-        page = await get_json(sandbox, f"/v1/checkout/sessions?limit=100{cursor}")
+        page = await get_json(store_sandbox, f"/v1/checkout/sessions?limit=100{cursor}")
         for session in page["data"]:
             if session["id"] == bookmark:
                 return sessions

@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, Response, expect
 
-from tests.browser import CSP_LISTENER, csp_violations
-from tests.browser import browser as browser
-from tests.browser import chromium_path as chromium_path
-from tests.conftest import ROOT, LiveServer, running
+from app.settings import Settings
 from tests.e2e.test_purchase import GOOD_CARD, MUG, fill_card
-from tests.orders.conftest import store_settings
-from tests.reliability.conftest import store_env
-from tests.stripe_sandbox import WEBHOOK_SECRET, SandboxServer
+from tests.support.browser import CSP_LISTENER, csp_violations
+from tests.support.browser import browser as browser
+from tests.support.browser import chromium_path as chromium_path
+from tests.support.http import ROOT, LiveServer, running
+from tests.support.stripe_sandbox import WEBHOOK_SECRET, SandboxServer
 
 pytestmark = pytest.mark.browser
 
 
-def never_shown(sandbox: SandboxServer) -> list[str]:
-    """Secrets and internals no page may carry."""
-    where = os.environ.get("DATABASE_URL") or os.environ["SQLITE_PATH"]
+def never_shown(env: dict[str, str]) -> list[str]:
+    """Secrets and internals no page of a store with this environment may carry."""
+    where = env.get("DATABASE_URL") or env["SQLITE_PATH"]
     return [
-        os.environ["SECRET_KEY"], WEBHOOK_SECRET, sandbox.api_key, "whsec_", "sk_test_",
+        env["SECRET_KEY"], WEBHOOK_SECRET, env["STRIPE_SECRET_KEY"], "whsec_", "sk_test_",
         "Traceback", str(ROOT), where, "asyncpg", "sqlite3", "piccolo",
     ]  # fmt: skip
 
@@ -62,12 +60,14 @@ class Watch:
 
 @pytest.fixture
 async def store_server(
-    sandbox: SandboxServer, store_processes: list[LiveServer]
+    store_env: Callable[..., dict[str, str]],
+    store_sandbox: SandboxServer,
+    store_processes: list[LiveServer],
 ) -> AsyncIterator[LiveServer]:
     """The store with real keys: Stripe's hosted page is on another origin than the shop."""
     import asyncio
 
-    env = store_env(sandbox)
+    env = store_env()
     # Another host name than the sandbox's 127.0.0.1, as Stripe's is: cookies ignore the port, so
     # on one host name the shop's and the hosted page's CSRF cookies would overwrite each other.
     env["PUBLIC_URL"] = env["PUBLIC_URL"].replace("127.0.0.1", "localhost")
@@ -79,7 +79,11 @@ async def store_server(
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-javascript"])
 async def test_a_purchase_breaks_no_csp_rule_and_shows_no_secret(
-    browser: Browser, store_server: LiveServer, sandbox: SandboxServer, javascript: bool
+    browser: Browser,
+    store_server: LiveServer,
+    store_sandbox: SandboxServer,
+    store_env: Callable[..., dict[str, str]],
+    javascript: bool,
 ) -> None:
     context = await browser.new_context(java_script_enabled=javascript)
     context.set_default_timeout(15_000)
@@ -93,7 +97,7 @@ async def test_a_purchase_breaks_no_csp_rule_and_shows_no_secret(
         await watch.before_leaving(page)
         await page.get_by_role("button", name="Buy").click()
         # The CSP's form-action names Stripe's origin: without it the plain form's redirect stops.
-        await page.wait_for_url(f"{sandbox.url}/pay/cs_test_*")
+        await page.wait_for_url(f"{store_sandbox.url}/pay/cs_test_*")
         await watch.before_leaving(page)
         await fill_card(page, GOOD_CARD)
         await page.wait_for_url(f"{store_server.url}/checkout/success?session_id=cs_test_*")
@@ -120,15 +124,17 @@ async def test_a_purchase_breaks_no_csp_rule_and_shows_no_secret(
             assert response.headers.get("cache-control") == "no-store", response.url
         assert len(watch.html) >= 4
         for url, body in watch.html.items():
-            assert [s for s in never_shown(sandbox) if s in body] == [], url
+            assert [s for s in never_shown(store_env()) if s in body] == [], url
     finally:
         await context.close()
 
 
-async def test_under_https_every_cookie_is_secure(sandbox: SandboxServer) -> None:
+async def test_under_https_every_cookie_is_secure(
+    store_settings: Callable[..., Settings],
+) -> None:
     from app.main import create_app
 
-    application = create_app(store_settings(sandbox, PUBLIC_URL="https://shop.example"))
+    application = create_app(store_settings(PUBLIC_URL="https://shop.example"))
     async with (
         running(application),
         httpx.AsyncClient(

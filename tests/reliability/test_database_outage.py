@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -13,12 +12,12 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.conftest import HTMX, ROOT, LiveServer, csrf_token
-from tests.orders.conftest import TOKEN, Shopper, deliver, pay, webhook_for
 from tests.reliability.cluster import Cluster
-from tests.reliability.conftest import reconcile_command, store_env
 from tests.reliability.ledger import assert_consistent, sessions_since
-from tests.stripe_sandbox import Receiver, eventually, standalone_sandbox
+from tests.support.checkout import TOKEN, Shopper, deliver, pay, webhook_for
+from tests.support.http import HTMX, ROOT, LiveServer, csrf_token
+from tests.support.operator import reconcile_command
+from tests.support.stripe_sandbox import Receiver, eventually, standalone_sandbox
 
 Request = Callable[[], Awaitable[httpx.Response]]
 
@@ -67,12 +66,15 @@ async def orders_in(cluster: Cluster) -> list[dict[str, Any]]:
 
 
 async def test_a_database_restart_mid_traffic_is_503s_then_recovery_with_nothing_lost(
-    cluster: Cluster, receiver: Receiver
+    cluster: Cluster,
+    receiver: Receiver,
+    test_env: dict[str, str],
+    store_env: Callable[..., dict[str, str]],
 ) -> None:
     await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "all"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": cluster.url}, check=True, capture_output=True,
+        cwd=ROOT, env={**test_env, "DATABASE_URL": cluster.url}, check=True, capture_output=True,
     )  # fmt: skip
     with standalone_sandbox(
         receiver, api_key="sk_test_outage", SANDBOX_SETTLE_SECONDS="86400"

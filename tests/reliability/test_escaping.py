@@ -6,9 +6,9 @@ import httpx
 
 from app.catalog.service import seed_products
 from app.catalog.tables import Product
-from tests.conftest import HTMX
-from tests.orders.conftest import Shopper, pay
-from tests.stripe_sandbox import SandboxServer
+from tests.support.checkout import Shopper, pay
+from tests.support.http import HTMX
+from tests.support.stripe_sandbox import SandboxServer
 
 NAME = "<img src=x onerror=alert(1)><script>alert('x')</script> & \"mug\""
 RAW = ("<img src=x", "<script>alert")
@@ -20,7 +20,7 @@ def shows_as_text(html: str) -> bool:
 
 
 async def test_markup_in_a_product_name_is_escaped_on_every_page(
-    shopper: Shopper, sandbox: SandboxServer
+    shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
     await Product.update({Product.name: NAME}).where(Product.sku == "mug-350")
     await seed_products()  # and forget any products a page kept for display
@@ -31,8 +31,8 @@ async def test_markup_in_a_product_name_is_escaped_on_every_page(
     )
     session_id = await shopper.start_checkout({"mug-350": "1"})
     async with httpx.AsyncClient() as buyer:
-        hosted = await buyer.get(f"{sandbox.url}/pay/{session_id}")
-    await pay(sandbox, session_id)
+        hosted = await buyer.get(f"{store_sandbox.url}/pay/{session_id}")
+    await pay(store_sandbox, session_id)
     success = await shopper.success(session_id)
     orders = await shopper.http.get("/orders", headers=HTMX)
 

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.conftest import HTMX
-from tests.orders.conftest import Shopper, deliver, order_rows, pay, sign, webhook_for
-from tests.stripe_sandbox import API_KEY, WEBHOOK_SECRET, Receiver, SandboxServer
+from tests.support.checkout import Shopper, deliver, order_rows, pay, sign, webhook_for
+from tests.support.http import HTMX
+from tests.support.stripe_sandbox import API_KEY, WEBHOOK_SECRET, Receiver, SandboxServer
 
 UNKNOWN_SESSION = "cs_test_" + "U" * 58
 
@@ -164,10 +164,10 @@ CASES: list[tuple[str, Send, int]] = [
 
 @pytest.fixture
 async def scene(
-    shopper: Shopper, other_shopper: Shopper, sandbox: SandboxServer, receiver: Receiver
+    shopper: Shopper, other_shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver
 ) -> Scene:
     session = await other_shopper.start_checkout({"dripper-v60": "1"})
-    await pay(sandbox, session)
+    await pay(store_sandbox, session)
     assert "Thank you: payment received" in (await other_shopper.success(session)).text
     [order] = await order_rows()
     webhook = await webhook_for(receiver, "checkout.session.completed", session)
@@ -191,7 +191,7 @@ async def test_a_bad_or_hostile_request_is_refused_and_changes_nothing(
 
 
 async def test_extra_fields_are_ignored_and_stripe_charges_the_database_price(
-    scene: Scene, sandbox: SandboxServer
+    scene: Scene, store_sandbox: SandboxServer
 ) -> None:
     extras = {
         "qty-mug-350": "2",
@@ -207,7 +207,7 @@ async def test_extra_fields_are_ignored_and_stripe_charges_the_database_price(
     order = (await order_rows())[-1]
     assert (order["total_cents"], order["currency"], order["status"]) == (3600, "usd", "pending")
     assert order["visitor_id"] != scene.victim.http.cookies["visitor"].partition(".")[0]
-    from tests.stripe_sandbox import get_json
+    from tests.support.stripe_sandbox import get_json
 
-    session = await get_json(sandbox, f"/v1/checkout/sessions/{order['stripe_session_id']}")
+    session = await get_json(store_sandbox, f"/v1/checkout/sessions/{order['stripe_session_id']}")
     assert (session["amount_total"], session["currency"]) == (3600, "usd")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from app.orders.tables import Order, StripeEvent
-from tests.conftest import LiveServer
-from tests.orders.conftest import Shopper, deliver, order_rows, pay, webhook_for
-from tests.reliability.conftest import age_orders, reconcile_command, store_env
 from tests.reliability.ledger import newest_session, sessions_since
 from tests.reliability.pausable import PAUSE_AT, PAUSED_FILE, STEPS
-from tests.stripe_sandbox import Receiver, SandboxServer, eventually
+from tests.support.checkout import Shopper, deliver, order_rows, pay, webhook_for
+from tests.support.http import LiveServer
+from tests.support.operator import age_orders, reconcile_command
+from tests.support.stripe_sandbox import Receiver, SandboxServer, eventually
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
 
@@ -22,23 +23,24 @@ pytestmark = pytest.mark.usefixtures("postgres_only")
 @pytest.mark.parametrize("step", STEPS)
 async def test_a_store_killed_at_each_step_loses_and_doubles_nothing(
     step: str,
-    sandbox: SandboxServer,
+    store_sandbox: SandboxServer,
     receiver: Receiver,
     store_processes: list[LiveServer],
+    store_env: Callable[..., dict[str, str]],
     tmp_path: Path,
 ) -> None:
     marker = tmp_path / "paused"
-    env = store_env(sandbox, **{PAUSE_AT: step, PAUSED_FILE: str(marker)})
+    env = store_env(**{PAUSE_AT: step, PAUSED_FILE: str(marker)})
     doomed = LiveServer(env, factory="tests.reliability.pausable:create_app")
     store_processes.append(doomed)
     await asyncio.to_thread(doomed.start)
-    bookmark = await newest_session(sandbox)
+    bookmark = await newest_session(store_sandbox)
 
     async with httpx.AsyncClient(base_url=doomed.url, timeout=30) as http:
-        buyer = Shopper(http, sandbox)
+        buyer = Shopper(http, store_sandbox)
         if step == "fulfilling":
             session_id = await buyer.start_checkout({"mug-350": "2"})
-            await pay(sandbox, session_id)
+            await pay(store_sandbox, session_id)
             webhook = await webhook_for(receiver, "checkout.session.completed", session_id)
             in_flight = asyncio.create_task(deliver(http, *webhook))
         else:
@@ -54,7 +56,7 @@ async def test_a_store_killed_at_each_step_loses_and_doubles_nothing(
             await in_flight
 
     [order] = await order_rows()
-    opened = await sessions_since(sandbox, bookmark)
+    opened = await sessions_since(store_sandbox, bookmark)
     if step == "order-stored":
         assert (order["status"], order["stripe_session_id"], opened) == ("pending", None, [])
     elif step == "session-created":
@@ -83,7 +85,7 @@ async def test_a_store_killed_at_each_step_loses_and_doubles_nothing(
     if step == "session-created":
         # Adopted, not abandoned: the session Stripe opened is the order's again, still payable.
         assert after["stripe_session_id"] == opened[0]["id"]
-        await pay(sandbox, after["stripe_session_id"])
+        await pay(store_sandbox, after["stripe_session_id"])
         await age_orders()
         await reconcile_command(plain)
         assert (await Order.select(Order.status).first())["status"] == "paid"  # type: ignore[index]

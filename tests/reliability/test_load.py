@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import HTMX, LiveServer
-from tests.orders.conftest import Shopper, deliver, order_rows, session_id_of
-from tests.reliability.conftest import store_env
-from tests.stripe_sandbox import Receiver, SandboxServer, eventually, submit_card
+from tests.support.checkout import Shopper, deliver, order_rows, session_id_of
+from tests.support.http import HTMX, LiveServer
+from tests.support.stripe_sandbox import Receiver, SandboxServer, eventually, submit_card
 
 BUYERS = 100  # at once, per round
 PAYING_EVERY = 5  # one buyer in five pays and comes back
@@ -25,12 +24,14 @@ GOOD_CARD = "4242 4242 4242 4242"
 
 @pytest.fixture
 async def loaded_store(
-    sandbox: SandboxServer, store_processes: list[LiveServer], faults: object
+    store_env: Callable[..., dict[str, str]],
+    store_processes: list[LiveServer],
+    store_faults: object,
 ) -> AsyncIterator[LiveServer]:
-    server = LiveServer(store_env(sandbox, STRIPE_TIMEOUT_SECONDS="10"))
+    server = LiveServer(store_env(STRIPE_TIMEOUT_SECONDS="10"))
     store_processes.append(server)
     await asyncio.to_thread(server.start)
-    await faults(latency_ms=STRIPE_LATENCY_MS)  # type: ignore[operator]
+    await store_faults(latency_ms=STRIPE_LATENCY_MS)  # type: ignore[operator]
     yield server
 
 
@@ -41,11 +42,11 @@ def rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-async def buyer(n: int, url: str, sandbox: SandboxServer, seen: Counter[int]) -> str | None:
+async def buyer(n: int, url: str, store_sandbox: SandboxServer, seen: Counter[int]) -> str | None:
     """Browse, change quantities, buy; some pay. Returns the session if the buyer paid."""
     limits = httpx.Limits(max_connections=2)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-        shopper = Shopper(http, sandbox)
+        shopper = Shopper(http, store_sandbox)
         seen[(await shopper.open_shop()).status_code] += 1
         form = {"_csrf_token": shopper.csrf, "qty-beans-250": str(n % 5)}
         for op in ("inc:mug-350", "inc:mug-350", "dec:mug-350"):
@@ -58,7 +59,9 @@ async def buyer(n: int, url: str, sandbox: SandboxServer, seen: Counter[int]) ->
         if n % PAYING_EVERY:
             return None
         async with httpx.AsyncClient(timeout=60) as card_holder:  # the hosted page, loaded too
-            paid = await submit_card(card_holder, f"{sandbox.url}/pay/{session_id}", GOOD_CARD)
+            paid = await submit_card(
+                card_holder, f"{store_sandbox.url}/pay/{session_id}", GOOD_CARD
+            )
         assert paid.status_code == 303, paid.text[:300]
         page = await shopper.success(session_id)
         seen[page.status_code] += 1
@@ -78,10 +81,12 @@ def completed_webhooks(receiver: Receiver, sessions: set[str]) -> list[tuple[byt
 
 
 async def one_round(
-    url: str, sandbox: SandboxServer, receiver: Receiver, buyers: int, seen: Counter[int]
+    url: str, store_sandbox: SandboxServer, receiver: Receiver, buyers: int, seen: Counter[int]
 ) -> Counter[str]:
     paid = [
-        s for s in await asyncio.gather(*(buyer(n, url, sandbox, seen) for n in range(buyers))) if s
+        s
+        for s in await asyncio.gather(*(buyer(n, url, store_sandbox, seen) for n in range(buyers)))
+        if s
     ]
 
     async def all_sent() -> list[tuple[bytes, str]] | None:
@@ -99,14 +104,14 @@ async def one_round(
 
 
 async def test_hundreds_of_buyers_and_a_webhook_burst_lose_and_double_nothing(
-    loaded_store: LiveServer, sandbox: SandboxServer, receiver: Receiver
+    loaded_store: LiveServer, store_sandbox: SandboxServer, receiver: Receiver
 ) -> None:
     seen: Counter[int] = Counter()
     url = loaded_store.url
-    await one_round(url, sandbox, receiver, 20, seen)  # warm up: imports, pools, caches
-    rounds = [await one_round(url, sandbox, receiver, BUYERS, seen)]
+    await one_round(url, store_sandbox, receiver, 20, seen)  # warm up: imports, pools, caches
+    rounds = [await one_round(url, store_sandbox, receiver, BUYERS, seen)]
     after_first = rss_kib(loaded_store.pid)
-    rounds.append(await one_round(url, sandbox, receiver, BUYERS, seen))
+    rounds.append(await one_round(url, store_sandbox, receiver, BUYERS, seen))
     after_second = rss_kib(loaded_store.pid)
 
     assert not [status for status in seen if status >= 500], seen

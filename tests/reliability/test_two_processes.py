@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 
 from app.orders.tables import Order
-from tests.conftest import LiveServer
-from tests.orders.conftest import Shopper, deliver, order_rows, pay, session_id_of, webhook_for
-from tests.reliability.conftest import store_env
-from tests.stripe_sandbox import Receiver, SandboxServer
+from tests.support.checkout import Shopper, deliver, order_rows, pay, session_id_of, webhook_for
+from tests.support.http import LiveServer
+from tests.support.stripe_sandbox import Receiver, SandboxServer
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
 
@@ -45,8 +44,10 @@ async def moves(postgres_only: None) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def two_stores(sandbox: SandboxServer, store_processes: list[LiveServer]) -> list[LiveServer]:
-    servers = [LiveServer(store_env(sandbox)) for _ in range(2)]
+async def two_stores(
+    store_env: Callable[..., dict[str, str]], store_processes: list[LiveServer]
+) -> list[LiveServer]:
+    servers = [LiveServer(store_env()) for _ in range(2)]
     store_processes.extend(servers)
     await asyncio.gather(*(asyncio.to_thread(server.start) for server in servers))
     return servers
@@ -54,12 +55,12 @@ async def two_stores(sandbox: SandboxServer, store_processes: list[LiveServer]) 
 
 @pytest.mark.usefixtures("moves")
 async def test_pages_and_webhooks_on_two_processes_move_each_order_once(
-    two_stores: list[LiveServer], sandbox: SandboxServer, receiver: Receiver
+    two_stores: list[LiveServer], store_sandbox: SandboxServer, receiver: Receiver
 ) -> None:
     a, b = two_stores
     # One cookie jar per buyer, used with both processes, as a browser behind a proxy would.
     buyers = [
-        Shopper(httpx.AsyncClient(base_url=a.url, timeout=30), sandbox) for _ in range(BUYERS)
+        Shopper(httpx.AsyncClient(base_url=a.url, timeout=30), store_sandbox) for _ in range(BUYERS)
     ]
     try:
         for n, buyer in enumerate(buyers):
@@ -68,7 +69,7 @@ async def test_pages_and_webhooks_on_two_processes_move_each_order_once(
                 buyer.http.base_url = httpx.URL(b.url)  # ... and B answers this one's Buy
         bought = await asyncio.gather(*(buyer.buy({"mug-350": "1"}) for buyer in buyers))
         sessions = [session_id_of(response.headers["hx-redirect"]) for response in bought]
-        await asyncio.gather(*(pay(sandbox, session) for session in sessions))
+        await asyncio.gather(*(pay(store_sandbox, session) for session in sessions))
         hooks = [await webhook_for(receiver, "checkout.session.completed", s) for s in sessions]
 
         async with (

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from app.sandbox.tables import SandboxEvent
-from tests.conftest import LiveServer, free_port
-from tests.orders.conftest import Shopper, order_rows, pay
-from tests.reliability.conftest import store_env
-from tests.stripe_sandbox import Receiver, SandboxServer, eventually, standalone_sandbox
+from tests.support.checkout import Shopper, order_rows, pay
+from tests.support.http import LiveServer, free_port
+from tests.support.stripe_sandbox import (
+    Receiver,
+    SandboxServer,
+    delivery_of,
+    eventually,
+    standalone_sandbox,
+)
 
 
 @pytest.fixture(scope="module")
-def wired() -> Iterator[tuple[SandboxServer, LiveServer]]:
+def wired(
+    store_env: Callable[..., dict[str, str]],
+) -> Iterator[tuple[SandboxServer, LiveServer]]:
     """A sandbox that sends its webhooks straight to a store process, retrying with backoff."""
     port = free_port()
     store_url = f"http://127.0.0.1:{port}"
@@ -40,20 +45,6 @@ def ledger_sandbox(wired: tuple[SandboxServer, LiveServer]) -> SandboxServer:
     return wired[0]
 
 
-async def delivery_of(session_id: str) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = (
-        await SandboxEvent.select(
-            SandboxEvent.delivered, SandboxEvent.attempts, SandboxEvent.last_status
-        )
-        .where(
-            (SandboxEvent.type == "checkout.session.completed")
-            & SandboxEvent.payload.like(f"%{session_id}%")
-        )
-        .first()
-    )
-    return row
-
-
 @pytest.mark.parametrize(
     ("fault", "refused"),
     [
@@ -69,7 +60,7 @@ async def test_webhooks_the_store_could_not_confirm_are_retried_until_paid_once(
     sandbox, server = wired
 
     async def paid() -> bool:
-        row = await delivery_of(session_id)
+        row = await delivery_of(sandbox, session_id)
         return bool(row and row["delivered"]) and (await order_rows())[0]["status"] == "paid"
 
     async with (
@@ -85,11 +76,11 @@ async def test_webhooks_the_store_could_not_confirm_are_retried_until_paid_once(
                 return
 
             async def refused_twice() -> bool:
-                row = await delivery_of(session_id)
+                row = await delivery_of(sandbox, session_id)
                 return bool(row and row["attempts"] >= 2 and not row["delivered"])
 
             await eventually(refused_twice, within=30)
-            row = await delivery_of(session_id)
+            row = await delivery_of(sandbox, session_id)
             assert row is not None and row["last_status"] in (0, 503)
             [order] = await order_rows()
             assert order["status"] == "pending"  # never paid without Stripe's word

@@ -1,0 +1,1 @@
+"""Test helpers shared by the suite: imported by tests, never by the app."""
