@@ -9,15 +9,20 @@ run: migrate
 	$(BIN)/python -m app
 
 # Production (README "Production"): one worker per core, no access log. SERVER=granian also works.
+# Behind a proxy (README "Behind a proxy"): it bounds headers, bodies and slow clients; these
+# bound what reaches each worker: open connections, idle keep-alives, the wait at shutdown.
 SERVER ?= uvicorn
 WORKERS ?= $(shell nproc)
 serve: migrate
 ifeq ($(SERVER),granian)
 	$(BIN)/granian --interface asgi --factory app.main:create_app --host $${HOST:-127.0.0.1} \
-		--port $${PORT:-8000} --workers $(WORKERS) --log-level warning --no-access-log
+		--port $${PORT:-8000} --workers $(WORKERS) --log-level warning --no-access-log \
+		--backpressure 1000 --http1-header-read-timeout 10000 --http1-keep-alive
 else
 	$(BIN)/uvicorn --factory app.main:create_app --host $${HOST:-127.0.0.1} --port $${PORT:-8000} \
-		--workers $(WORKERS) --log-level warning --no-access-log
+		--workers $(WORKERS) --log-level warning --no-access-log \
+		--limit-concurrency 1000 --backlog 2048 --timeout-keep-alive 5 --timeout-graceful-shutdown 10 \
+		--no-proxy-headers
 endif
 
 # Never part of test or CI; about 10 minutes. Quick look: BENCH_SECONDS=3 BENCH_ROUNDS=1 make bench

@@ -11,11 +11,11 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from app.catalog.tables import Product
-from app.orders.tables import Order, OrderLine, StripeEvent
+from app.orders.tables import BuyWindow, Order, OrderLine, StripeEvent
 from app.settings import DatabaseSettings
 
 Engine = PostgresEngine | SQLiteEngine
-STORE_TABLES: tuple[type[Table], ...] = (Product, Order, OrderLine, StripeEvent)
+STORE_TABLES: tuple[type[Table], ...] = (Product, Order, OrderLine, StripeEvent, BuyWindow)
 
 
 @cache

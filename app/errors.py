@@ -29,12 +29,19 @@ _COPY: dict[int, tuple[str, str]] = {
     ),
     404: ("Page not found", "There is nothing at this address."),
     405: ("Not allowed", "This address does not accept that kind of request."),
+    408: ("Too slow", "The request took too long to arrive. Please try again."),
     413: ("Too large", "That request was larger than this shop accepts."),
+    414: ("Address too long", "That address was longer than this shop accepts."),
+    415: ("Not a form of this shop", "That request was not sent the way this shop's forms send."),
     422: (
         "Check your input",
         "Some of what was sent could not be used. Please correct it and try again.",
     ),
     429: ("Slow down", "Too many requests. Please wait a moment and try again."),
+    431: (
+        "Headers too large",
+        "That request carried more headers or cookies than this shop accepts.",
+    ),
     500: (
         "Something went wrong",
         "Something went wrong on our side. Please try again in a moment.",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -23,9 +25,19 @@ from app.cli import StoreCommands
 from app.db import Engine, bind_store_tables
 from app.errors import http_exception_handler, server_error_handler
 from app.health import healthz
+from app.limits import RequestLimits
 from app.money import format_money
-from app.orders.routes import checkout, checkout_cancel, checkout_success, my_orders, stripe_webhook
-from app.orders.service import CheckoutUrls, mint_checkout_token
+from app.orders.routes import (
+    checkout,
+    checkout_cancel,
+    checkout_success,
+    client_address,
+    my_orders,
+    stripe_webhook,
+)
+from app.orders.service import BuyRules, CheckoutUrls
+from app.orders.throttle import BuyLimiter, TrustedProxies
+from app.orders.tokens import CheckoutTokens
 from app.payments.gateway import PaymentGateway
 from app.payments.wiring import announce_simulated_payments, checkout_origins, payment_wiring
 from app.security import content_security_policy, security_headers
@@ -63,10 +75,17 @@ def checkout_urls(settings: Settings) -> CheckoutUrls:
     )
 
 
-def template_helpers(settings: Settings) -> Callable[[JinjaTemplateEngine], None]:
+def template_helpers(
+    settings: Settings, tokens: CheckoutTokens
+) -> Callable[[JinjaTemplateEngine], None]:
+    @pass_context
+    def new_checkout_token(context: Context) -> str:
+        # Bound to whoever this page is rendered for (app/visitor.py put the id in the state).
+        return tokens.mint(context["request"].state.visitor_id)
+
     def configure(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters["money"] = format_money
-        engine.engine.globals["new_checkout_token"] = mint_checkout_token
+        engine.engine.globals["new_checkout_token"] = new_checkout_token
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
 
     return configure
@@ -79,6 +98,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     payment = payment_wiring(settings)
     gateway = PaymentGateway(payment.config)
     urls = checkout_urls(settings)
+    tokens = CheckoutTokens(settings.secret_key)
+    rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
     return Litestar(
         route_handlers=[
             shop,
@@ -95,19 +116,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "visitor_id": Provide(current_visitor, sync_to_thread=False),
             "gateway": Provide(lambda: gateway, use_cache=True, sync_to_thread=False),
             "checkout_urls": Provide(lambda: urls, use_cache=True, sync_to_thread=False),
+            "buy_rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
+            "client_address": Provide(
+                client_address(TrustedProxies(settings.trusted_proxies)), sync_to_thread=False
+            ),
         },
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates",
             engine=JinjaTemplateEngine,
-            engine_callback=template_helpers(settings),
+            engine_callback=template_helpers(settings, tokens),
         ),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
+            # __Host-: Secure, Path=/, no Domain, so a sibling subdomain cannot plant it.
+            cookie_name="__Host-csrftoken" if settings.https else "csrftoken",
             cookie_httponly=True,
             cookie_secure=settings.https,
             cookie_samesite="lax",
         ),
-        middleware=[VisitorMiddleware(settings.secret_key, secure=settings.https)],
+        # Limits first: they refuse before the CSRF check or anything else parses the request.
+        middleware=[RequestLimits(), VisitorMiddleware(settings.secret_key, secure=settings.https)],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
         lifespan=[store_database(engine)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -44,6 +45,10 @@ class Settings:
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
     stripe_timeout_seconds: float = 10.0
+    # Buys one client address may make per minute (0: no limit); see app/orders/throttle.py.
+    checkout_limit_per_minute: int = 20
+    # Proxies whose X-Forwarded-For names the client; the peer address is used otherwise.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # The mounted sandbox keeps its own database, never the store's.
     sandbox_database: DatabaseSettings = DatabaseSettings(
         sqlite_path=PROJECT_ROOT / "stripe_sandbox.sqlite3"
@@ -77,6 +82,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=_optional_url(env, "STRIPE_API_BASE"),
         stripe_timeout_seconds=_seconds(env.get("STRIPE_TIMEOUT_SECONDS") or "10"),
+        checkout_limit_per_minute=_per_minute(env.get("CHECKOUT_LIMIT_PER_MINUTE") or "20"),
+        trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
         sandbox_database=DatabaseSettings(
             url=env.get("SANDBOX_DATABASE_URL") or None,
             sqlite_path=Path(
@@ -134,6 +141,28 @@ def _seconds(value: str) -> float:
     if not 0 < seconds <= 120:
         raise SettingsError("STRIPE_TIMEOUT_SECONDS must be a number of seconds from 0 to 120.")
     return seconds
+
+
+def _per_minute(value: str) -> int:
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or int(value) > 10_000:
+        raise SettingsError(
+            "CHECKOUT_LIMIT_PER_MINUTE must be a whole number from 0 (no limit) to 10000."
+        )
+    return int(value)
+
+
+def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise SettingsError(
+                f"TRUSTED_PROXIES: {item!r} is not an IP address or network (e.g. 10.0.0.0/8); "
+                "separate several with commas."
+            ) from None
+    return tuple(networks)
 
 
 def _public_url(value: str) -> str:

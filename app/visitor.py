@@ -15,6 +15,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from app.web import AnyRequest
 
 COOKIE_NAME = "visitor"
+# Under https: Secure, Path=/ and no Domain, so a sibling subdomain cannot plant a visitor.
+SECURE_COOKIE_NAME = "__Host-visitor"
 _TWO_YEARS = 2 * 365 * 24 * 3600
 
 
@@ -48,9 +50,10 @@ class VisitorMiddleware(ASGIMiddleware):
         self.should_bypass_for_scope = _needs_no_visitor
         self._key = hashlib.sha256(b"visitor-cookie:" + secret_key.encode()).digest()
         self._secure = secure
+        self._name = SECURE_COOKIE_NAME if secure else COOKIE_NAME
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        cookie = AnyRequest(scope).cookies.get(COOKIE_NAME, "")
+        cookie = AnyRequest(scope).cookies.get(self._name, "")
         visitor_id = verify(cookie, self._key)
         if visitor_id is not None:
             scope["state"]["visitor_id"] = visitor_id
@@ -60,7 +63,7 @@ class VisitorMiddleware(ASGIMiddleware):
         visitor_id = mint_visitor_id()
         scope["state"]["visitor_id"] = visitor_id
         set_cookie = Cookie(
-            key=COOKIE_NAME,
+            key=self._name,
             value=sign(visitor_id, self._key),
             max_age=_TWO_YEARS,
             path="/",

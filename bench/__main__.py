@@ -51,6 +51,7 @@ def bench(url: str, servers: list[Server]) -> report.Results:
     # The sandbox keeps a database of its own; `python -m stripe_sandbox` migrates it at start.
     sandbox_database = Path(tempfile.mkdtemp(prefix="bench-sandbox-")) / "stripe_sandbox.sqlite3"
     env = {**ENV, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DEBUG": "0",
+           "CHECKOUT_LIMIT_PER_MINUTE": "0",  # every bench Buy comes from 127.0.0.1
            "PUBLIC_URL": f"http://127.0.0.1:{store_port}",
            "SANDBOX_API_KEY": "sk_test_sandbox", "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
            "SANDBOX_LATENCY_MS": str(LATENCY_MS), "STRIPE_SECRET_KEY": "sk_test_sandbox",

@@ -18,7 +18,7 @@ import asyncpg
 import httpx
 
 from app.catalog.service import CATALOG
-from app.orders.service import mint_checkout_token
+from app.orders.tokens import CheckoutTokens
 from app.visitor import COOKIE_NAME, mint_visitor_id, sign
 from bench.procs import ROOT
 
@@ -63,7 +63,7 @@ async def seed_orders(url: str, visitor_id: str, others: int) -> int:
         orders.append(
             (
                 owner,
-                mint_checkout_token(),
+                secrets.token_urlsafe(16),  # any unique string: these are never resubmitted
                 "paid" if paid else _rng.choice(["canceled", "expired", "failed"]),
                 sum(p.price_cents * q for p, q in zip(picked, quantities, strict=True)),
                 f"pi_bench_{index}" if paid else None,
@@ -133,10 +133,12 @@ def checkout_requests(
     session: Session, secret_key: str, count: int
 ) -> list[tuple[dict[str, str], str]]:
     """Buys from `count` distinct visitors, each with its own form token."""
-    out = []
+    tokens, out = CheckoutTokens(secret_key), []
     for _ in range(count):
-        cookie = f"{visitor_cookie(secret_key, mint_visitor_id())}; csrftoken={session.csrf}"
-        body = urlencode({**CART_FORM, "op": "", "checkout_token": mint_checkout_token()})
+        visitor_id = mint_visitor_id()
+        cookie = f"{visitor_cookie(secret_key, visitor_id)}; csrftoken={session.csrf}"
+        # What the store would have rendered for this visitor: it takes no other token.
+        body = urlencode({**CART_FORM, "op": "", "checkout_token": tokens.mint(visitor_id)})
         out.append((session.headers(htmx=True, cookie=cookie), body))
     return out
 

@@ -35,7 +35,7 @@ def server_command(server: str, factory: str, port: int, workers: int) -> list[s
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
+        "--log-level", "warning", "--no-access-log", "--no-proxy-headers",
     ]  # fmt: skip
 
 

@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from litestar import Response, route
 from litestar.enums import HttpMethod
@@ -21,6 +20,7 @@ from stripe_sandbox.errors import StripeError
 from stripe_sandbox.faults import before_request
 from stripe_sandbox.idempotency import claim, fingerprint, release, scoped, store
 from stripe_sandbox.objects import Json, new_id
+from stripe_sandbox.params import decode
 from stripe_sandbox.runtime import AnyRequest, Sandbox, SandboxDep
 from stripe_sandbox.validation import validate_request
 
@@ -91,10 +91,7 @@ async def _pairs(request: AnyRequest) -> list[tuple[str, str]]:
         raw = request.scope["query_string"]
     else:
         raw = await request.body()
-    try:
-        return parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
-    except UnicodeDecodeError:
-        raise StripeError(400, "Request parameters must be UTF-8.") from None
+    return decode(raw)
 
 
 def _respond(status_code: int, body: str, headers: dict[str, str] | None = None) -> Response[bytes]:

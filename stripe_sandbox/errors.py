@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# The ids this sandbox hands out are letters, digits and "_": anything else (a NUL, a megabyte)
+# names nothing, and is answered without asking a database that may choke on it.
+_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
 
 
 class StripeError(Exception):
@@ -42,6 +47,10 @@ def invalid(message: str, *, param: str | None = None, code: str | None = None) 
 
 def missing(param: str) -> StripeError:
     return invalid(f"Missing required param: {param}.", param=param, code="parameter_missing")
+
+
+def plausible_id(object_id: str) -> bool:
+    return _ID.fullmatch(object_id) is not None
 
 
 def no_such(kind: str, object_id: str, *, param: str | None = None) -> StripeError:

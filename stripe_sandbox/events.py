@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stripe_sandbox.database import now
-from stripe_sandbox.errors import invalid, no_such
+from stripe_sandbox.errors import invalid, no_such, plausible_id
 from stripe_sandbox.objects import Json, event_object, item_list, new_id, unix
 from stripe_sandbox.pagination import cursor_page
 from stripe_sandbox.settings import SandboxSettings
 from stripe_sandbox.tables import SandboxEvent
+
+_LAST_SECOND = 253_402_300_799  # 9999-12-31 23:59:59 UTC
 
 
 async def record_event(account: str, event_type: str, obj: Json, webhook_url: str | None) -> Json:
@@ -44,11 +46,10 @@ _COLUMNS = (SandboxEvent.id, SandboxEvent.payload, SandboxEvent.webhook_url, San
 
 
 async def retrieve_event(settings: SandboxSettings, params: Json, event_id: str) -> Json:
-    row = (
-        await SandboxEvent.select(*_COLUMNS)
-        .where(SandboxEvent.account == settings.account, SandboxEvent.event_id == event_id)
-        .first()
+    query = SandboxEvent.select(*_COLUMNS).where(
+        SandboxEvent.account == settings.account, SandboxEvent.event_id == event_id
     )
+    row = await query.first() if plausible_id(event_id) else None
     if row is None:
         raise no_such("event", event_id, param="id")
     return _event(row)
@@ -91,4 +92,5 @@ def _created_filter(query: Any, created: int | dict[str, int] | None) -> Any:
 
 
 def _moment(value: int) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
+    # Any int64 is a valid `created`; beyond what a datetime holds, nothing was created anyway.
+    return datetime.fromtimestamp(min(max(value, 0), _LAST_SECOND), UTC)

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from litestar import Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
-from litestar.response import Redirect, Response
+from litestar.params import FromPath
 
 from stripe_sandbox import cards, payments
-from stripe_sandbox.headers import page_policy
+from stripe_sandbox.answers import (
+    PageResponse,
+    authentication,
+    back_url,
+    csp,
+    pay_page,
+    see,
+    success,
+)
+from stripe_sandbox.fields import read_form
 from stripe_sandbox.objects import Json
 from stripe_sandbox.pages import Pages
 from stripe_sandbox.runtime import AnyRequest, SandboxDep
 
-PageResponse = Response[Any]
 # The session a route is about, still open; SessionClosed (the closed page) otherwise.
 OpenSession = NamedDependency[Json]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+_CARD_FIELDS = ("email", "billingName", "cardNumber", "cardExpiry", "cardCvc")
+_LATER_OUTCOMES = {"succeed", "fail"}
+_AUTH_OUTCOMES = {"approve", "fail"}
 
 
 class SessionClosed(Exception):
@@ -42,34 +47,28 @@ async def open_session(session_id: FromPath[str]) -> Json:
 
 @get("/pay/{session_id:str}", name="sandbox-pay", cache=False)
 async def payment_page(request: AnyRequest, sandbox: SandboxDep, row: OpenSession) -> PageResponse:
-    return _page(sandbox.pages, request, row)
+    return pay_page(sandbox.pages, request, row)
 
 
 @post("/pay/{session_id:str}", name="sandbox-pay-card")
-async def pay_by_card(
-    request: AnyRequest, sandbox: SandboxDep, row: OpenSession, data: Form
-) -> PageResponse:
+async def pay_by_card(request: AnyRequest, sandbox: SandboxDep, row: OpenSession) -> PageResponse:
     session_id = row["session_id"]
-    entered = cards.CardForm(
-        email=data.get("email", ""),
-        name=data.get("billingName", ""),
-        number=data.get("cardNumber", ""),
-        expiry=data.get("cardExpiry", ""),
-        cvc=data.get("cardCvc", ""),
-    )
+    form = read_form(await request.body(), _CARD_FIELDS)
+    entered = cards.CardForm(*(form.get(name) for name in _CARD_FIELDS))
     verdict = cards.judge(entered, date.today())
-    values = {"email": entered.email, "billingName": entered.name}
-    if verdict.errors:
-        return _page(sandbox.pages, request, row, errors=verdict.errors, values=values, status=422)
+    values = {name: form.shown.get(name, "") for name in ("email", "billingName")}
+    # What could not be read at all explains a field better than what judging "" would say.
+    if errors := {**verdict.errors, **form.errors}:
+        return pay_page(sandbox.pages, request, row, errors=errors, values=values, status=422)
     if verdict.decline or verdict.card is None:
         message = verdict.decline[1] if verdict.decline else cards.NOT_A_TEST_CARD[1]
-        return _page(sandbox.pages, request, row, declined=message, values=values, status=402)
+        return pay_page(sandbox.pages, request, row, declined=message, values=values, status=402)
     buyer = payments.Buyer(email=entered.email, name=entered.name.strip())
     if verdict.authenticate:
         if await payments.hold_for_authentication(session_id, buyer, verdict.card):
-            return _see(request, "sandbox-authenticate", session_id)
+            return see(request, "sandbox-authenticate", session_id)
     elif await payments.pay_by_card(sandbox.settings, session_id, buyer, verdict.card):
-        return _success(row)
+        return success(row)
     raise SessionClosed(await payments.find_session(session_id))
 
 
@@ -77,43 +76,49 @@ async def pay_by_card(
 async def authentication_page(
     request: AnyRequest, sandbox: SandboxDep, row: OpenSession
 ) -> PageResponse:
-    if not row["awaiting_auth"]:
-        return _see(request, "sandbox-pay", row["session_id"])
-    context = {"card": json.loads(row["card"])}
-    return _render(sandbox.pages, request, "authenticate.html", row, context)
+    return authentication(sandbox.pages, request, row, errors={})
 
 
 @post("/pay/{session_id:str}/authenticate", name="sandbox-authenticate-answer")
 async def answer_authentication(
-    request: AnyRequest, sandbox: SandboxDep, session_id: FromPath[str], data: Form
+    request: AnyRequest, sandbox: SandboxDep, session_id: FromPath[str]
 ) -> PageResponse:
-    approved = data.get("outcome") == "approve"
+    form = read_form(await request.body(), ("outcome",))
+    if (outcome := form.get("outcome")) not in _AUTH_OUTCOMES:
+        message = "Choose to complete or to fail the authentication."
+        errors = {"outcome": form.errors.get("outcome", message)}
+        row = await open_session(session_id)
+        return authentication(sandbox.pages, request, row, errors=errors, status=422)
+    approved = outcome == "approve"
     done = await payments.finish_authentication(sandbox.settings, session_id, approved=approved)
-    row = await payments.find_session(session_id)
-    if row is None or not done:
-        raise SessionClosed(row)
+    if (found := await payments.find_session(session_id)) is None or not done:
+        raise SessionClosed(found)
+    row = found
     if approved:
-        return _success(row)
+        return success(row)
     values = {"email": row["buyer_email"] or "", "billingName": row["buyer_name"] or ""}
     declined = cards.AUTHENTICATION_FAILED
-    return _page(sandbox.pages, request, row, declined=declined, values=values, status=402)
+    return pay_page(sandbox.pages, request, row, declined=declined, values=values, status=402)
 
 
 @post("/pay/{session_id:str}/later", name="sandbox-pay-later")
-async def pay_later(
-    request: AnyRequest, sandbox: SandboxDep, row: OpenSession, data: Form
-) -> PageResponse:
+async def pay_later(request: AnyRequest, sandbox: SandboxDep, row: OpenSession) -> PageResponse:
     session_id = row["session_id"]
-    email = data.get("email", "")
+    form = read_form(await request.body(), ("email", "outcome"))
+    email, outcome = form.get("email"), form.get("outcome")
+    errors = {}
     if message := cards.check_email(email):
-        errors = {"email": message}
-        return _page(
-            sandbox.pages, request, row, later_errors=errors, values={"email": email}, status=422
-        )
-    buyer = payments.Buyer(email=email, name=data.get("billingName", "").strip() or None)
-    succeeds = data.get("outcome") != "fail"
+        errors["email"] = message
+    if outcome not in _LATER_OUTCOMES:
+        errors["outcome"] = "Choose how the test transfer ends."
+    if errors := {**errors, **form.errors}:
+        values = {"email": form.shown.get("email", "")}
+        return pay_page(sandbox.pages, request, row, later_errors=errors, values=values, status=422)
+    # The form asks for no name: a name sent anyway is not the buyer's to set.
+    buyer = payments.Buyer(email=email, name=None)
+    succeeds = outcome == "succeed"
     if await payments.pay_later(sandbox.settings, session_id, buyer, succeeds=succeeds):
-        return _success(row)
+        return success(row)
     raise SessionClosed(await payments.find_session(session_id))
 
 
@@ -123,8 +128,8 @@ def hosted_router(pages: Pages) -> Router:
     def closed(request: AnyRequest, closed: SessionClosed) -> PageResponse:
         if closed.row is None:
             return pages.render(request, "not_found.html", {}, status_code=404)
-        context = {"session": closed.row, "back_url": _back_url(closed.row)}
-        return pages.render(request, "closed.html", context, headers=_csp(closed.row))
+        context = {"session": closed.row, "back_url": back_url(closed.row)}
+        return pages.render(request, "closed.html", context, headers=csp(closed.row))
 
     return Router(
         path="/",
@@ -138,65 +143,3 @@ def hosted_router(pages: Pages) -> Router:
         dependencies={"row": Provide(open_session)},
         exception_handlers={SessionClosed: closed},
     )
-
-
-def _page(
-    pages: Pages, request: AnyRequest, row: Json, *, status: int = 200, **context: Any
-) -> PageResponse:
-    context.setdefault("values", {"email": row["customer_email"] or ""})
-    return _render(pages, request, "pay.html", row, context, status=status)
-
-
-def _render(
-    pages: Pages,
-    request: AnyRequest,
-    name: str,
-    row: Json,
-    context: dict[str, Any],
-    *,
-    status: int = 200,
-) -> PageResponse:
-    session_id = row["session_id"]
-    full = {
-        "session": row,
-        "items": json.loads(row["line_items"]),
-        "errors": {},
-        "later_errors": {},
-        "back_url": _back_url(row),
-        "pay_url": request.app.route_reverse("sandbox-pay-card", session_id=session_id),
-        "later_url": request.app.route_reverse("sandbox-pay-later", session_id=session_id),
-        "auth_url": request.app.route_reverse("sandbox-authenticate-answer", session_id=session_id),
-        **context,
-    }
-    return pages.render(request, name, full, status_code=status, headers=_csp(row))
-
-
-def _see(request: AnyRequest, route: str, session_id: str) -> PageResponse:
-    return Redirect(request.app.route_reverse(route, session_id=session_id), status_code=303)
-
-
-def _success(row: Json) -> PageResponse:
-    url = _fill(row["success_url"], row["session_id"])
-    return Redirect(url, status_code=303, headers=_csp(row))
-
-
-def _fill(url: str, session_id: str) -> str:
-    """Stripe's template variable, filled in on the way back to the shop (success and cancel)."""
-    return url.replace("{CHECKOUT_SESSION_ID}", session_id)
-
-
-def _back_url(row: Json) -> str | None:
-    return _fill(row["cancel_url"], row["session_id"]) if row["cancel_url"] else None
-
-
-def _csp(row: Json) -> dict[str, str]:
-    """Chromium checks form-action on the redirect after a post: allow the shop's own origins."""
-    origins = {_origin(row["success_url"]), _origin(row["cancel_url"])} - {None}
-    return {"Content-Security-Policy": page_policy(sorted(o for o in origins if o))}
-
-
-def _origin(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from stripe_sandbox.database import now
+from stripe_sandbox.errors import plausible_id
 from stripe_sandbox.objects import Json, new_id
 from stripe_sandbox.sessions import transition
 from stripe_sandbox.settings import SandboxSettings
@@ -30,6 +31,8 @@ class CardUsed:
 
 async def find_session(session_id: str) -> Json | None:
     """The hosted page knows a session by its id alone, as Stripe's page does."""
+    if not plausible_id(session_id):
+        return None
     row: Json | None = (
         await SandboxSession.select(*SandboxSession.all_columns())
         .where(SandboxSession.session_id == session_id)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from stripe_sandbox.database import now, write_transaction
-from stripe_sandbox.errors import invalid, missing, no_such
+from stripe_sandbox.errors import invalid, missing, no_such, plausible_id
 from stripe_sandbox.events import record_event
 from stripe_sandbox.line_items import build_line_items
 from stripe_sandbox.objects import Json, item_list, new_id, session_object, unix
@@ -24,6 +25,9 @@ _CLOCK_GRACE = timedelta(seconds=10)
 MAX_AMOUNT = 99_999_999
 _ECHOED = ("locale", "submit_type", "customer_creation", "payment_method_types")
 _ALL = SandboxSession.all_columns()
+# The column's width; Stripe takes up to 512 characters.
+_MAX_EMAIL = 512
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 async def create_session(settings: SandboxSettings, params: Json) -> Json:
@@ -54,10 +58,10 @@ async def create_session(settings: SandboxSettings, params: Json) -> Json:
         amount_subtotal=subtotal,
         amount_total=subtotal,
         line_items=json.dumps(items),
-        metadata=json.dumps(_metadata(params.get("metadata", {}))),
+        metadata=json.dumps(params.get("metadata", {})),
         extra=json.dumps({key: params[key] for key in _ECHOED if key in params}),
         client_reference_id=params.get("client_reference_id"),
-        customer_email=params.get("customer_email"),
+        customer_email=_email(params.get("customer_email")),
         success_url=params["success_url"],
         cancel_url=params.get("cancel_url"),
         expires_at=_expiry(params.get("expires_at"), created),
@@ -98,8 +102,11 @@ async def expire_session(settings: SandboxSettings, params: Json, session_id: st
         SandboxSession.session_id == session_id,
         SandboxSession.status == "open",
     ]
-    rows = await transition(
-        settings, where, {SandboxSession.status: "expired"}, "checkout.session.expired"
+    values = {SandboxSession.status: "expired"}
+    rows = (
+        await transition(settings, where, values, "checkout.session.expired")
+        if plausible_id(session_id)
+        else []
     )
     if rows:
         return session_object(rows[0], settings.public_url, expand_line_items=expand)
@@ -111,11 +118,10 @@ async def expire_session(settings: SandboxSettings, params: Json, session_id: st
 
 
 async def get_session(account: str, session_id: str) -> Json:
-    row = (
-        await SandboxSession.select(*_ALL)
-        .where(SandboxSession.account == account, SandboxSession.session_id == session_id)
-        .first()
+    query = SandboxSession.select(*_ALL).where(
+        SandboxSession.account == account, SandboxSession.session_id == session_id
     )
+    row = await query.first() if plausible_id(session_id) else None
     if row is None:
         raise no_such("checkout.session", session_id, param="session")
     return row
@@ -137,40 +143,34 @@ async def transition(
 def _expiry(value: int | None, created: datetime) -> datetime:
     if value is None:
         return created + MAX_LIFETIME
-    moment = datetime.fromtimestamp(value, UTC)
-    if moment < created + MIN_LIFETIME - _CLOCK_GRACE:
+    # Compared as numbers first: a timestamp past year 9999 is no datetime at all.
+    start = created.timestamp()
+    if value < start + (MIN_LIFETIME - _CLOCK_GRACE).total_seconds():
         raise invalid(
             "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
             "creation.",
             param="expires_at",
         )
-    if moment > created + MAX_LIFETIME + _CLOCK_GRACE:
+    if value > start + (MAX_LIFETIME + _CLOCK_GRACE).total_seconds():
         raise invalid(
             "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
             param="expires_at",
         )
-    return moment
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _email(email: str | None) -> str | None:
+    if email is not None and (len(email) > _MAX_EMAIL or not _EMAIL.fullmatch(email)):
+        raise invalid(
+            f"Invalid email address: {email[:100]}", param="customer_email", code="email_invalid"
+        )
+    return email
 
 
 def _check_url(url: str, param: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise invalid("Not a valid URL", param=param, code="url_invalid")
-
-
-def _metadata(metadata: dict[str, str]) -> dict[str, str]:
-    if len(metadata) > 50:
-        raise invalid("Invalid metadata: metadata can have up to 50 keys.", param="metadata")
-    for key, value in metadata.items():
-        if len(key) > 40:
-            raise invalid(
-                "Metadata keys can be at most 40 characters.", param=f"metadata[{key[:40]}]"
-            )
-        if len(value) > 500:
-            raise invalid(
-                "Metadata values can be at most 500 characters.", param=f"metadata[{key}]"
-            )
-    return metadata
 
 
 def _expansions(params: Json) -> bool:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TypedDict
 from urllib.parse import urlsplit
 
-DEFAULT_API_KEY = "sk_test_sandbox"
 MOUNT_PATH = "/stripe-sandbox"
 STANDALONE_PORT = 12111
 SQLITE_FILE_NAME = "stripe_sandbox.sqlite3"
@@ -19,6 +18,14 @@ _MIN_SECRET_KEY = 32
 
 class SandboxSettingsError(RuntimeError):
     """The sandbox was asked to run with settings it refuses; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxKeys:
+    """An API key and the secret that signs the webhooks of the account it opens."""
+
+    api_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +73,26 @@ class SandboxSettings:
         return _derive(self.webhook_secret, f"csrf:{self.api_key}")
 
 
-def load_sandbox_settings(env: Mapping[str, str], *, port: int | None = None) -> SandboxSettings:
-    """The standalone sandbox (`python -m stripe_sandbox`), from SANDBOX_* variables."""
-    api_key = env.get("SANDBOX_API_KEY") or DEFAULT_API_KEY
+def load_sandbox_settings(
+    env: Mapping[str, str], *, port: int | None = None, stored: SandboxKeys | None = None
+) -> SandboxSettings:
+    """The standalone sandbox (`python -m stripe_sandbox`), from SANDBOX_* variables.
+
+    Its keys are SANDBOX_API_KEY and SANDBOX_WEBHOOK_SECRET where set, else the `stored` pair it
+    made for itself: never a constant, which would open every reachable sandbox to anyone.
+    """
+    api_key = env.get("SANDBOX_API_KEY") or (stored.api_key if stored else "")
+    webhook_secret = env.get("SANDBOX_WEBHOOK_SECRET") or (stored.webhook_secret if stored else "")
+    if not api_key or not webhook_secret:
+        raise SandboxSettingsError(
+            "Set SANDBOX_API_KEY and SANDBOX_WEBHOOK_SECRET, or start the sandbox with "
+            "`python -m stripe_sandbox`, which makes its own and keeps them in its database."
+        )
     public_url = env.get("SANDBOX_PUBLIC_URL") or f"http://127.0.0.1:{port or STANDALONE_PORT}"
     webhook_url = env.get("SANDBOX_WEBHOOK_URL")
     return SandboxSettings(
         api_key=api_key,
-        webhook_secret=env.get("SANDBOX_WEBHOOK_SECRET") or "whsec_" + _derive(api_key, "wh"),
+        webhook_secret=webhook_secret,
         public_url=_http_url(public_url, "SANDBOX_PUBLIC_URL"),
         database=load_sandbox_database(env),
         webhook_url=_http_url(webhook_url, "SANDBOX_WEBHOOK_URL") if webhook_url else None,

@@ -77,4 +77,21 @@ class SandboxIdempotencyKey(Table, tablename="sandbox_idempotency_key"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: list[type[Table]] = [SandboxSession, SandboxEvent, SandboxRefund, SandboxIdempotencyKey]
+class SandboxCredentials(Table, tablename="sandbox_credentials"):
+    """The keys a standalone sandbox made for itself at its first start, for every later one."""
+
+    id = Serial(primary_key=True)
+    # One row, named "standalone": unique, so racing first starts insert it once between them.
+    name = Varchar(length=16, unique=True)
+    api_key = Varchar(length=80, secret=True)
+    webhook_secret = Varchar(length=80, secret=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: list[type[Table]] = [
+    SandboxSession,
+    SandboxEvent,
+    SandboxRefund,
+    SandboxIdempotencyKey,
+    SandboxCredentials,
+]

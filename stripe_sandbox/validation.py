@@ -10,16 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from stripe_sandbox.errors import StripeError, invalid
+from stripe_sandbox.params import Tree, parse_pairs
 
 SPEC_PATH = Path(__file__).resolve().parent / "spec" / "request_schemas.json"
-_KEY = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
-_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _INT64 = 2**63 - 1
-_MAX_PARAMS = 2000
-
-Tree = dict[str, Any]
+# Stripe's limits on every metadata hash, wherever it sits in a request.
+METADATA_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 50, 40, 500
 
 
 @cache
@@ -33,42 +31,6 @@ def validate_request(operation: str, pairs: Iterable[tuple[str, str]]) -> Tree:
     cleaned = _check(schemas()[operation], parse_pairs(pairs), "")
     assert isinstance(cleaned, dict)
     return cleaned
-
-
-def parse_pairs(pairs: Iterable[tuple[str, str]]) -> Tree:
-    """`a[b][0][c]=v` pairs into nested dicts; lists stay dicts keyed "0", "1", … until checked."""
-    root: Tree = {}
-    for count, (name, value) in enumerate(pairs):
-        if count >= _MAX_PARAMS:
-            raise invalid("Too many parameters.")
-        match = _KEY.fullmatch(name)
-        if not match:
-            raise invalid(f"Invalid parameter name: {name[:100]}", param=name[:100])
-        keys = [match.group(1), *_SEGMENT.findall(match.group(2))]
-        node = root
-        for depth, key in enumerate(keys):
-            path = _name(keys[: depth + 1])
-            if key == "":
-                # `expand[]=a&expand[]=b`: each empty index appends.
-                key = str(len(node))
-            if depth == len(keys) - 1:
-                if isinstance(node.get(key), dict):
-                    raise invalid(
-                        f"Invalid value for {path}: expected a hash or array.", param=path
-                    )
-                node[key] = value
-            else:
-                child = node.setdefault(key, {})
-                if not isinstance(child, dict):
-                    raise invalid(
-                        f"Invalid value for {path}: sent both a value and a hash.", param=path
-                    )
-                node = child
-    return root
-
-
-def _name(keys: list[str]) -> str:
-    return keys[0] + "".join(f"[{key}]" for key in keys[1:])
 
 
 def _child(param: str, key: str) -> str:
@@ -136,6 +98,8 @@ def _object(schema: Tree, value: Any, param: str) -> Tree:
                     code="parameter_invalid_empty",
                 )
             continue
+        if key == "metadata" and isinstance(item, dict):
+            _metadata(item, name)
         cleaned[key] = _check(sub, item, name)
     for key in sorted(required - cleaned.keys()):
         name = _child(param, key)
@@ -143,12 +107,31 @@ def _object(schema: Tree, value: Any, param: str) -> Tree:
     return cleaned
 
 
+def _metadata(metadata: Tree, param: str) -> None:
+    if len(metadata) > METADATA_KEYS:
+        raise invalid(
+            f"Invalid metadata: metadata can have up to {METADATA_KEYS} keys.", param=param
+        )
+    for key, value in metadata.items():
+        if len(key) > METADATA_KEY_LENGTH:
+            raise invalid(
+                f"Metadata keys can be at most {METADATA_KEY_LENGTH} characters.",
+                param=f"{param}[{key[:METADATA_KEY_LENGTH]}]",
+            )
+        if isinstance(value, str) and len(value) > METADATA_VALUE_LENGTH:
+            raise invalid(
+                f"Metadata values can be at most {METADATA_VALUE_LENGTH} characters.",
+                param=f"{param}[{key}]",
+            )
+
+
 def _accepts_empty(schema: Tree) -> bool:
     return any("" in option.get("enum", ()) for option in schema.get("anyOf", [schema]))
 
 
 def _array(schema: Tree, value: Any, param: str) -> list[Any]:
-    if not isinstance(value, dict) or not all(key.isdigit() for key in value):
+    # ASCII digits only: "²" is a digit to str.isdigit but not to int().
+    if not isinstance(value, dict) or not all(key.isascii() and key.isdigit() for key in value):
         raise invalid(
             f"Invalid array: {param} must be sent as {param}[0], {param}[1], …", param=param
         )

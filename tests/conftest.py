@@ -33,6 +33,8 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "DEBUG": "0",
+        # Tests Buy many times from one address; tests/orders/test_buy_limits.py sets its own.
+        "CHECKOUT_LIMIT_PER_MINUTE": "0",
         # The sandbox the store mounts when it has no Stripe keys keeps its own database.
         "SANDBOX_SQLITE_PATH": str(tmp_path_factory.mktemp("mounted") / "sandbox.sqlite3"),
     }

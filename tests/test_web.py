@@ -119,8 +119,12 @@ async def test_the_visitor_cookie_is_secure_under_https(test_env: dict[str, str]
     async with httpx.AsyncClient(transport=transport, base_url="https://shop.example") as http:
         response = await http.get("/")
     cookies = response.headers.get_list("set-cookie")
-    assert any(c.startswith(COOKIE_NAME) and "Secure" in c for c in cookies)
-    assert any(c.startswith("csrftoken=") and "Secure" in c for c in cookies)
+    # The __Host- prefix: browsers take such a cookie only Secure, with Path=/ and no Domain.
+    for name in ("__Host-visitor=", "__Host-csrftoken="):
+        [cookie] = [c for c in cookies if c.startswith(name)]
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"secure", "path=/"} <= flags and not any(f.startswith("domain") for f in flags)
+    assert not any(c.startswith(("visitor=", "csrftoken=")) for c in cookies)
 
 
 async def test_the_visitor_is_stable_across_requests_and_restarts(

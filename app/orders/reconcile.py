@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from piccolo.query import OrderByRaw
+
 from app.db import utcnow
 from app.orders.fulfilment import adopt_session, fulfil_checkout, handle_stripe_event
 from app.orders.queries import ACTIVE
@@ -19,11 +21,16 @@ logger = logging.getLogger("app.orders")
 STALE_AFTER = timedelta(minutes=5)
 # Stripe sessions live at most a day: an older one can no longer be paid or be worth adopting.
 STRIPE_SESSION_MAX_AGE = timedelta(hours=24)
+# Stripe reads about 25 requests/s per endpoint: a run keeps to a few seconds of them, and
+# what is left waits for the next run, least recently asked first.
+MAX_CHECKS = 100
 
 
 @dataclass
 class ReconcileReport:
     checked: int = 0
+    left_for_later: int = 0
+    max_checks: int = MAX_CHECKS
     changed: list[str] = field(default_factory=list)
     adopted: list[int] = field(default_factory=list)
     abandoned: list[int] = field(default_factory=list)
@@ -33,6 +40,14 @@ class ReconcileReport:
     def lines(self) -> list[str]:
         return [
             f"checked {self.checked} stale order(s) with Stripe",
+            *(
+                [
+                    f"left {self.left_for_later} stale order(s) for the next run: at most "
+                    f"{self.max_checks} are asked about per run"
+                ]
+                if self.left_for_later
+                else []
+            ),
             *(f"  {change}" for change in self.changed),
             f"found the lost session of {len(self.adopted)} order(s)"
             + (f": {', '.join(map(str, self.adopted))}" if self.adopted else ""),
@@ -44,9 +59,11 @@ class ReconcileReport:
 
 
 async def reconcile(
-    gateway: PaymentGateway, stale_after: timedelta = STALE_AFTER
+    gateway: PaymentGateway, stale_after: timedelta = STALE_AFTER, max_checks: int = MAX_CHECKS
 ) -> ReconcileReport:
-    report = ReconcileReport()
+    """`stale_after`: how long an order must have been left alone, by its buyer and by earlier
+    runs asking Stripe about it, before this run asks (at most `max_checks` of them)."""
+    report = ReconcileReport(max_checks=max_checks)
     cutoff = utcnow() - stale_after
 
     # Events first: one may carry the session id a crash kept us from storing.
@@ -69,11 +86,7 @@ async def reconcile(
     except PaymentServiceUnavailable:
         report.unreachable, may_abandon = report.unreachable + 1, False
 
-    stale = await Order.select(Order.id, Order.status, Order.stripe_session_id).where(
-        Order.status.is_in([s.value for s in ACTIVE])
-        & (Order.updated_at < cutoff)
-        & Order.stripe_session_id.is_not_null()
-    )
+    stale, report.left_for_later = await _claim_stale(cutoff, max_checks)
     for row in stale:
         report.checked += 1
         try:
@@ -95,6 +108,38 @@ async def reconcile(
     for order_id in report.abandoned:
         logger.info("order %s -> failed (no checkout session was ever stored)", order_id)
     return report
+
+
+async def _claim_stale(cutoff: datetime, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The next batch to ask Stripe about, stamped as asked; and how many wait after it."""
+    waiting = await Order.count().where(_stale(cutoff))
+    batch = (
+        await Order.select(Order.id)
+        .where(_stale(cutoff))
+        .order_by(OrderByRaw("COALESCE(checked_at, updated_at), id"))
+        .limit(limit)
+    )
+    if not batch:
+        return [], waiting
+    # Conditional, so runs at the same time split the work instead of asking twice.
+    oldest_first = {row["id"]: n for n, row in enumerate(batch)}
+    claimed = (
+        await Order.update({Order.checked_at: utcnow()})
+        .where(Order.id.is_in(list(oldest_first)) & _stale(cutoff))
+        .returning(Order.id, Order.status, Order.stripe_session_id)
+    )
+    claimed.sort(key=lambda row: oldest_first[row["id"]])
+    return claimed, max(0, waiting - len(batch))
+
+
+def _stale(cutoff: datetime) -> Any:
+    """Open orders with a session that nobody touched, and no run asked about, since `cutoff`."""
+    return (
+        Order.status.is_in([s.value for s in ACTIVE])
+        & (Order.updated_at < cutoff)
+        & Order.stripe_session_id.is_not_null()
+        & (Order.checked_at.is_null() | (Order.checked_at < cutoff))
+    )
 
 
 async def _adopt_lost_sessions(gateway: PaymentGateway, cutoff: datetime) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import MediaType, get, post
@@ -11,17 +12,20 @@ from litestar.params import FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Response, Template
 
+from app.errors import error_response
 from app.orders.cancellation import OrderNotFound, cancel_checkout
 from app.orders.fulfilment import fulfil_checkout, handle_stripe_event
 from app.orders.queries import OrderStatus, order_for_session, visitor_orders
 from app.orders.service import (
     AlreadyPaid,
+    BuyRules,
     CheckoutClosed,
     CheckoutStillPreparing,
     CheckoutUrls,
     InvalidCart,
     place_order,
 )
+from app.orders.throttle import TooManyBuys, TrustedProxies
 from app.payments.gateway import (
     SESSION_ID,
     InvalidWebhook,
@@ -33,6 +37,9 @@ from app.web import AnyRequest, VisitorId, for_htmx, is_htmx
 
 Gateway = NamedDependency[PaymentGateway]
 Urls = NamedDependency[CheckoutUrls]
+Rules = NamedDependency[BuyRules]
+# The client's address as app.orders.throttle.TrustedProxies reads it (see client_address).
+ClientAddress = NamedDependency[str]
 
 UNAVAILABLE = "The payment service is unavailable right now. Nothing was charged. Please try again."
 CLOSED = "That checkout has ended and nothing was charged. Press Buy to start a new one."
@@ -42,11 +49,20 @@ CANCELED = "Payment canceled: nothing was charged. Your cart is as you left it."
 
 @post("/checkout", status_code=200)
 async def checkout(
-    request: AnyRequest, visitor_id: VisitorId, gateway: Gateway, checkout_urls: Urls
+    request: AnyRequest,
+    visitor_id: VisitorId,
+    client_address: ClientAddress,
+    gateway: Gateway,
+    checkout_urls: Urls,
+    buy_rules: Rules,
 ) -> Response[Any]:
     fields = list((await request.form()).multi_items())
     try:
-        placed = await place_order(gateway, checkout_urls, visitor_id, fields)
+        placed = await place_order(
+            gateway, checkout_urls, buy_rules, visitor_id, client_address, fields
+        )
+    except TooManyBuys as exc:
+        return error_response(request, 429, headers={"retry-after": str(exc.retry_after)})
     except InvalidCart as exc:
         return await _cart_again(request, visitor_id, fields, 422, exc.message)
     except PaymentServiceUnavailable:
@@ -120,6 +136,15 @@ async def stripe_webhook(request: AnyRequest, gateway: Gateway) -> Response[dict
         # Stripe retries a 5xx with backoff; by then we can ask it about the session again.
         return Response({"error": "try again"}, status_code=503)
     return Response({"outcome": outcome}, status_code=200)
+
+
+def client_address(proxies: TrustedProxies) -> Callable[[AnyRequest], str]:
+    """The dependency that names who is asking: the peer, or what a trusted proxy says."""
+
+    def provide(request: AnyRequest) -> str:
+        return proxies.client_address(request.scope)
+
+    return provide
 
 
 def _valid_session_id(session_id: str | None) -> str:

@@ -1,10 +1,8 @@
-"""place_order: store the order first, then open one Stripe Checkout Session for it."""
+"""place_order: check the form and the rate, store the order, then open one Checkout Session."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,12 +10,14 @@ from datetime import timedelta
 from app.catalog.cart import Cart, read_cart
 from app.catalog.service import list_products
 from app.db import atomic, utcnow
+from app.orders.cancellation import expire_session_of_closed_order, make_room
 from app.orders.queries import OrderView, order_by_id
 from app.orders.tables import Order, OrderLine, OrderStatus
+from app.orders.throttle import BuyLimiter
+from app.orders.tokens import CheckoutTokens
 from app.payments.gateway import LineItem, PaymentGateway, PaymentServiceUnavailable
 
 TOKEN_FIELD = "checkout_token"  # noqa: S105 - a form field name, not a secret
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
 # Stripe's shortest allowed; measured from its own clock when the request lands, so leave the
 # request a minute to get there (the library's retries included).
 SESSION_LIFETIME = timedelta(minutes=31)
@@ -34,7 +34,8 @@ class InvalidCart(Exception):
 
 
 class CheckoutClosed(Exception):
-    """The form's checkout already ended (failed, canceled, expired): a new Buy starts afresh."""
+    """The form's checkout ended (failed, canceled, expired), or the form is not one we gave this
+    visitor lately (forged, someone else's, stale): a new Buy from a fresh form starts afresh."""
 
 
 class CheckoutStillPreparing(Exception):
@@ -58,23 +59,32 @@ class CheckoutUrls:
     cancel: str
 
 
-def mint_checkout_token() -> str:
-    return secrets.token_urlsafe(16)
+@dataclass(frozen=True, slots=True)
+class BuyRules:
+    """What a Buy passes before anything is stored: its form's token, then its address's rate."""
+
+    tokens: CheckoutTokens
+    limiter: BuyLimiter
 
 
 async def place_order(
     gateway: PaymentGateway,
     urls: CheckoutUrls,
+    rules: BuyRules,
     visitor_id: str,
+    address: str,
     fields: Iterable[tuple[str, str]],
 ) -> CheckoutStarted | AlreadyPaid:
+    """A refused token (CheckoutClosed), rate (TooManyBuys) or cart (InvalidCart) stores
+    nothing and asks Stripe nothing."""
     pairs = list(fields)
     token = next((value for name, value in pairs if name == TOKEN_FIELD), "")
-    if not _TOKEN.fullmatch(token):
-        raise CheckoutClosed("missing or malformed checkout token")
+    if not rules.tokens.valid(token, visitor_id):
+        raise CheckoutClosed("missing, forged, foreign or stale checkout token")
+    await rules.limiter.admit(address)
     order_id, created = await _store_order(token, visitor_id, pairs)
     if created:
-        return await _open_session(gateway, urls, order_id, token)
+        return await _open_session(gateway, urls, order_id, token, visitor_id)
     return await _follow_twin(order_id, visitor_id)
 
 
@@ -123,11 +133,13 @@ async def _store_order(
 
 
 async def _open_session(
-    gateway: PaymentGateway, urls: CheckoutUrls, order_id: int, token: str
+    gateway: PaymentGateway, urls: CheckoutUrls, order_id: int, token: str, visitor_id: str
 ) -> CheckoutStarted:
     order = await order_by_id(order_id)
     assert order is not None
     try:
+        # Before asking for a session, so this visitor's payable sessions stay within the limit.
+        await make_room(gateway, visitor_id, order.id)
         session = await gateway.create_checkout_session(
             order_id=order.id,
             order_token=token,
@@ -152,13 +164,21 @@ async def _open_session(
         raise
     if not session.url:
         raise PaymentServiceUnavailable("Stripe returned a session without a url")
-    await Order.update(
-        {
-            Order.stripe_session_id: session.id,
-            Order.stripe_session_url: session.url,
-            Order.updated_at: utcnow(),
-        }
-    ).where((Order.id == order.id) & Order.stripe_session_id.is_null())
+    stored = (
+        await Order.update(
+            {
+                Order.stripe_session_id: session.id,
+                Order.stripe_session_url: session.url,
+                Order.updated_at: utcnow(),
+            }
+        )
+        .where((Order.id == order.id) & Order.stripe_session_id.is_null())
+        .returning(Order.status)
+    )
+    if stored and stored[0]["status"] != OrderStatus.PENDING.value:
+        # A newer Buy of this visitor closed the order while Stripe was opening its session.
+        await expire_session_of_closed_order(gateway, session.id)
+        raise CheckoutClosed(stored[0]["status"])
     return CheckoutStarted(order_id=order.id, url=session.url)
 
 

@@ -1,4 +1,4 @@
-"""Orders, their lines (prices copied at purchase) and the Stripe events already applied."""
+"""Orders, their lines (prices copied at purchase), Stripe events applied, and Buys counted."""
 
 from enum import StrEnum
 
@@ -46,6 +46,8 @@ class Order(Table, tablename="shop_order"):
     paid_at = Timestamptz(null=True, default=None)
     # Stripe's word at confirmation: False for test-mode keys and the sandbox, None until then.
     livemode = Boolean(null=True, default=None)
+    # When reconcile last asked Stripe about it: repeated runs ask about others first.
+    checked_at = Timestamptz(null=True, default=None)
 
 
 class OrderLine(Table, tablename="shop_order_line"):
@@ -62,3 +64,12 @@ class StripeEvent(Table, tablename="shop_stripe_event"):
     event_id = Varchar(length=255, unique=True)
     type = Varchar(length=100)
     received_at = Timestamptz(default=TimestamptzNow())
+
+
+class BuyWindow(Table, tablename="shop_buy_window"):
+    """Buys per client address per minute, counted in the database so every worker sees them."""
+
+    id = Serial(primary_key=True)
+    address = Varchar(length=64)
+    minute = BigInt(index=True)  # unix time // 60; (address, minute) is unique (migration 0004)
+    buys = Integer(default=0)

@@ -143,7 +143,7 @@ async def test_under_https_every_cookie_is_secure(
     ):
         page = await http.get("/")
     cookies = page.headers.get_list("set-cookie")
-    assert {c.split("=", 1)[0] for c in cookies} >= {"visitor", "csrftoken"}
+    assert {c.split("=", 1)[0] for c in cookies} >= {"__Host-visitor", "__Host-csrftoken"}
     for cookie in cookies:
         flags = {part.strip().lower() for part in cookie.split(";")[1:]}
         assert {"secure", "httponly", "samesite=lax"} <= flags, cookie

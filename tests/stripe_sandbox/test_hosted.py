@@ -143,7 +143,7 @@ async def test_malformed_card_details_are_errors_on_the_page(
     assert (await stripe_client.v1.checkout.sessions.retrieve_async(session.id)).status == "open"
 
 
-async def _authentication_page(http: httpx.AsyncClient, session: Any) -> tuple[str, str]:
+async def authentication_page(http: httpx.AsyncClient, session: Any) -> tuple[str, str]:
     response = await submit_card(http, session.url, "4000 0000 0000 3220")
     assert response.status_code == 303
     assert response.headers["location"] == f"/pay/{session.id}/authenticate"
@@ -159,7 +159,7 @@ async def test_3220_asks_for_authentication_and_approving_pays(
     stripe_client: Any, new_session: Any, http: httpx.AsyncClient, receiver: Receiver
 ) -> None:
     session = await new_session()
-    url, token = await _authentication_page(http, session)
+    url, token = await authentication_page(http, session)
     assert (await stripe_client.v1.checkout.sessions.retrieve_async(session.id)).status == "open"
 
     response = await http.post(url, data={"_csrf_token": token, "outcome": "approve"})
@@ -173,7 +173,7 @@ async def test_3220_failing_authentication_declines(
     stripe_client: Any, new_session: Any, http: httpx.AsyncClient
 ) -> None:
     session = await new_session()
-    url, token = await _authentication_page(http, session)
+    url, token = await authentication_page(http, session)
 
     response = await http.post(url, data={"_csrf_token": token, "outcome": "fail"})
 

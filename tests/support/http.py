@@ -88,6 +88,8 @@ class LiveServer:
                 str(port),
                 "--log-level",
                 "warning",
+                # As `make serve`: the app decides which X-Forwarded-For to believe, not uvicorn.
+                "--no-proxy-headers",
             ],
             cwd=ROOT,
             env=self._env,

@@ -104,7 +104,7 @@ def standalone_sandbox(
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with _own_database() as database:
+    with own_database() as database:
         env = {
             **clean_environment(os.environ),
             **database,
@@ -142,7 +142,7 @@ _FACTORY = "tests.stripe_sandbox.server:testing_app"
 
 
 @contextmanager
-def _own_database() -> Iterator[dict[str, str]]:
+def own_database() -> Iterator[dict[str, str]]:
     """A fresh PostgreSQL database when TEST_DATABASE_URL is set, else a temporary SQLite file."""
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
@@ -212,8 +212,8 @@ async def fault_control(sandbox: SandboxServer) -> AsyncIterator[Callable[..., A
 
 
 FUTURE_EXPIRY = f"12 / {(date.today().year + 3) % 100:02d}"
-_FORM_ACTION = re.compile(r'<form class="card-form" method="post" action="([^"]+)"')
-_LATER_ACTION = re.compile(r'<form method="post" action="([^"]+/later)"')
+CARD_ACTION = re.compile(r'<form class="card-form" method="post" action="([^"]+)"')
+LATER_ACTION = re.compile(r'<form method="post" action="([^"]+/later)"')
 
 
 async def submit_card(
@@ -229,7 +229,7 @@ async def submit_card(
     """What a buyer does: open the hosted page, fill in the card form, press Pay."""
     page = await http.get(url)
     assert page.status_code == 200, page.text
-    action = _FORM_ACTION.search(page.text)
+    action = CARD_ACTION.search(page.text)
     assert action, "the page has no card form"
     form = {
         "_csrf_token": csrf_token(page.text),
@@ -246,7 +246,7 @@ async def submit_later(
     http: httpx.AsyncClient, url: str, *, outcome: str, email: str = "ada@example.com"
 ) -> httpx.Response:
     page = await http.get(url)
-    action = _LATER_ACTION.search(page.text)
+    action = LATER_ACTION.search(page.text)
     assert action, "the page offers no delayed payment method"
     form = {"_csrf_token": csrf_token(page.text), "email": email, "outcome": outcome}
     return await http.post(urljoin(url, action.group(1)), data=form)

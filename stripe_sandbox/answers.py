@@ -1,0 +1,88 @@
+"""What the hosted routes answer: the pay page and others with the session's CSP, or a redirect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar.response import Redirect, Response
+
+from stripe_sandbox.headers import page_policy
+from stripe_sandbox.objects import Json
+from stripe_sandbox.pages import Pages
+from stripe_sandbox.runtime import AnyRequest
+
+PageResponse = Response[Any]
+
+
+def pay_page(
+    pages: Pages, request: AnyRequest, row: Json, *, status: int = 200, **context: Any
+) -> PageResponse:
+    context.setdefault("values", {"email": row["customer_email"] or ""})
+    return render(pages, request, "pay.html", row, context, status=status)
+
+
+def render(
+    pages: Pages,
+    request: AnyRequest,
+    name: str,
+    row: Json,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+) -> PageResponse:
+    session_id = row["session_id"]
+    full = {
+        "session": row,
+        "items": json.loads(row["line_items"]),
+        "errors": {},
+        "later_errors": {},
+        "back_url": back_url(row),
+        "pay_url": request.app.route_reverse("sandbox-pay-card", session_id=session_id),
+        "later_url": request.app.route_reverse("sandbox-pay-later", session_id=session_id),
+        "auth_url": request.app.route_reverse("sandbox-authenticate-answer", session_id=session_id),
+        **context,
+    }
+    return pages.render(request, name, full, status_code=status, headers=csp(row))
+
+
+def see(request: AnyRequest, route: str, session_id: str) -> PageResponse:
+    return Redirect(request.app.route_reverse(route, session_id=session_id), status_code=303)
+
+
+def success(row: Json) -> PageResponse:
+    url = _fill(row["success_url"], row["session_id"])
+    return Redirect(url, status_code=303, headers=csp(row))
+
+
+def _fill(url: str, session_id: str) -> str:
+    """Stripe's template variable, filled in on the way back to the shop (success and cancel)."""
+    return url.replace("{CHECKOUT_SESSION_ID}", session_id)
+
+
+def back_url(row: Json) -> str | None:
+    return _fill(row["cancel_url"], row["session_id"]) if row["cancel_url"] else None
+
+
+def csp(row: Json) -> dict[str, str]:
+    """Chromium checks form-action on the redirect after a post: allow the shop's own origins."""
+    origins = {_origin(row["success_url"]), _origin(row["cancel_url"])} - {None}
+    return {"Content-Security-Policy": page_policy(sorted(o for o in origins if o))}
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def authentication(
+    pages: Pages, request: AnyRequest, row: Json, *, errors: dict[str, str], status: int = 200
+) -> PageResponse:
+    """The 3-D Secure stand-in, while the session waits for it; the pay page otherwise."""
+    if not row["awaiting_auth"]:
+        return see(request, "sandbox-pay", row["session_id"])
+    context = {"card": json.loads(row["card"]), "errors": errors}
+    return render(pages, request, "authenticate.html", row, context, status=status)

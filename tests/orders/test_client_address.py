@@ -1,0 +1,79 @@
+"""Who a Buy is counted against: the peer, or the client a trusted proxy names; and the settings."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.orders.throttle import TrustedProxies
+from app.settings import SettingsError, load_settings
+
+PROXIES = TrustedProxies([ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128")])
+
+
+def scope(peer: str | None, *forwarded: str) -> dict[str, Any]:
+    return {
+        "client": (peer, 5000) if peer else None,
+        "headers": [(b"x-forwarded-for", value.encode()) for value in forwarded],
+    }
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client"),
+    [
+        ("198.51.100.1", ["203.0.113.9"], "198.51.100.1"),  # not a proxy of ours: ignored
+        ("10.0.0.2", [], "10.0.0.2"),
+        ("10.0.0.2", ["203.0.113.9"], "203.0.113.9"),
+        ("10.0.0.2", ["6.6.6.6, 203.0.113.9"], "203.0.113.9"),  # the client's own claim
+        ("10.0.0.2", ["6.6.6.6", "203.0.113.9, 10.0.0.7"], "203.0.113.9"),  # two headers
+        ("10.0.0.2", ["10.0.0.9, 10.0.0.7"], "10.0.0.9"),  # only our proxies: the farthest
+        ("10.0.0.2", ["203.0.113.9, nonsense"], "10.0.0.2"),  # garbled by the last hop
+        ("::1", ["2001:db8::5"], "2001:db8::5"),
+        ("::ffff:198.51.100.3", ["203.0.113.9"], "198.51.100.3"),  # IPv4 seen over IPv6
+        (None, ["203.0.113.9"], "unknown"),
+    ],
+)
+def test_the_client_is_the_right_most_address_that_is_not_a_proxy_of_ours(
+    peer: str | None, forwarded: list[str], client: str
+) -> None:
+    assert PROXIES.client_address(scope(peer, *forwarded)) == client
+
+
+def test_without_trusted_proxies_the_header_is_never_read() -> None:
+    assert TrustedProxies().client_address(scope("127.0.0.1", "203.0.113.9")) == "127.0.0.1"
+
+
+def test_the_limit_and_the_proxies_are_read_from_the_environment(tmp_path: Path) -> None:
+    env = {"SECRET_KEY_FILE": str(tmp_path / "key")}
+    defaults = load_settings(env)
+    assert (defaults.checkout_limit_per_minute, defaults.trusted_proxies) == (20, ())
+    chosen = load_settings(
+        {**env, "CHECKOUT_LIMIT_PER_MINUTE": "0", "TRUSTED_PROXIES": " 10.0.0.0/8, ::1 ,"}
+    )
+    assert chosen.checkout_limit_per_minute == 0
+    assert chosen.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CHECKOUT_LIMIT_PER_MINUTE": "-1"}, "CHECKOUT_LIMIT_PER_MINUTE"),
+        ({"CHECKOUT_LIMIT_PER_MINUTE": "1e3"}, "CHECKOUT_LIMIT_PER_MINUTE"),
+        ({"CHECKOUT_LIMIT_PER_MINUTE": "\uff12\uff10"}, "CHECKOUT_LIMIT_PER_MINUTE"),
+        ({"CHECKOUT_LIMIT_PER_MINUTE": "100000"}, "CHECKOUT_LIMIT_PER_MINUTE"),
+        ({"TRUSTED_PROXIES": "proxy.internal"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "TRUSTED_PROXIES"),  # host bits: a typo, surely
+        ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"),
+    ],
+)
+def test_bad_limits_and_proxies_are_refused(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"SECRET_KEY_FILE": str(tmp_path / "key"), **env})
