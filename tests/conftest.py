@@ -10,8 +10,11 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app.catalog.service import seed_products
+from app.catalog.tables import Product
 from app.db import bind_store_tables
 from app.main import create_app
+from app.orders.tables import Order, StripeEvent
 from app.settings import Settings, load_settings
 from tests.support.database import clean_environment, create_database, drop_database, migrate
 from tests.support.http import LiveServer, browser_like, csrf_token, free_port, running
@@ -65,10 +68,6 @@ async def store_app(settings: Settings) -> AsyncIterator[Litestar]:
 @pytest.fixture(autouse=True)
 async def fresh_store(settings: Settings) -> None:
     """Each test starts with no orders and the seeded catalogue at its original prices."""
-    from app.catalog.service import seed_products
-    from app.catalog.tables import Product
-    from app.orders.tables import Order, StripeEvent
-
     bind_store_tables(settings.database)
     await StripeEvent.delete(force=True)
     await Order.delete(force=True)  # lines go with their orders (ON DELETE CASCADE)

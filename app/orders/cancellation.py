@@ -28,11 +28,7 @@ async def cancel_checkout(gateway: PaymentGateway, session_id: str, visitor_id: 
 
 async def close_checkout(gateway: PaymentGateway, order_id: int, session_id: str) -> None:
     """Expire the session at Stripe, so it can no longer be paid, then cancel its order."""
-    try:
-        await gateway.expire_checkout_session(session_id)
-    except SessionNotOpen:
-        # Paid or expired meanwhile: Stripe's word decides, not whoever closes it.
-        await fulfil_checkout(gateway, session_id)
+    if not await expire_at_stripe(gateway, session_id):
         return
     await Order.update(
         {Order.status: OrderStatus.CANCELED.value, Order.updated_at: utcnow()}
@@ -69,13 +65,16 @@ async def _cancel_before_its_session(gateway: PaymentGateway, order_id: int) -> 
         .returning(Order.stripe_session_id)
     )
     if rows and rows[0]["stripe_session_id"]:
-        await expire_session_of_closed_order(gateway, rows[0]["stripe_session_id"])
+        await expire_at_stripe(gateway, rows[0]["stripe_session_id"])
 
 
-async def expire_session_of_closed_order(gateway: PaymentGateway, session_id: str) -> None:
-    """A session whose order is already closed must not stay payable."""
+async def expire_at_stripe(gateway: PaymentGateway, session_id: str) -> bool:
+    """Expire a session so it can no longer be paid; False if it had already closed."""
     try:
         await gateway.expire_checkout_session(session_id)
     except SessionNotOpen:
-        # Paid meanwhile: fulfilment records it for review, as any payment after a close.
+        # Paid or expired meanwhile: Stripe's word decides, not whoever closes it (a payment
+        # after the order was closed goes to review, as any other).
         await fulfil_checkout(gateway, session_id)
+        return False
+    return True

@@ -10,7 +10,7 @@ from datetime import timedelta
 from app.catalog.cart import Cart, read_cart
 from app.catalog.service import list_products
 from app.db import atomic, utcnow
-from app.orders.cancellation import expire_session_of_closed_order, make_room
+from app.orders.cancellation import expire_at_stripe, make_room
 from app.orders.queries import OrderView, order_by_id
 from app.orders.tables import Order, OrderLine, OrderStatus
 from app.orders.throttle import BuyLimiter
@@ -177,7 +177,7 @@ async def _open_session(
     )
     if stored and stored[0]["status"] != OrderStatus.PENDING.value:
         # A newer Buy of this visitor closed the order while Stripe was opening its session.
-        await expire_session_of_closed_order(gateway, session.id)
+        await expire_at_stripe(gateway, session.id)
         raise CheckoutClosed(stored[0]["status"])
     return CheckoutStarted(order_id=order.id, url=session.url)
 
