@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -26,6 +27,8 @@ MAX_FORM_BYTES = 8 * 1024
 MAX_FORM_FIELDS = 32
 # A form body trickling in byte by byte holds a connection and a task: this long, then 408.
 FORM_BODY_SECONDS = 10.0
+# A refused body up to the app's own limit is read and dropped so the client gets its answer.
+DISCARD_BYTES = 64 * 1024
 FORM = b"application/x-www-form-urlencoded"
 # Bodies that are not the store's forms: Stripe's signed JSON, and the mounted sandbox's API
 # (its own parser, nothing cached), bounded by the app's request_max_body_size instead.
@@ -82,8 +85,10 @@ async def _read_form(scope: Scope, receive: Receive) -> bytes:
     has_body = length != b"0" or b"transfer-encoding" in headers
     # An empty POST parses to nothing whatever its type: the CSRF check answers it as usual.
     if content_type != FORM and has_body:
+        await _discard(receive)
         raise Refused(415, f"body of type {content_type[:60]!r}")
     if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        await _discard(receive)
         raise Refused(413, f"form body of {length[:20]!r} bytes")
     body = b""
     more = True
@@ -96,12 +101,27 @@ async def _read_form(scope: Scope, receive: Receive) -> bytes:
                 body += message.get("body", b"")
                 more = message.get("more_body", False)
                 if len(body) > MAX_FORM_BYTES:
+                    await _discard(receive)
                     raise Refused(413, "form body over the limit")
     except TimeoutError:
         raise Refused(408, f"form body still incomplete after {FORM_BODY_SECONDS:g} s") from None
     if body.count(b"&") >= MAX_FORM_FIELDS:
         raise Refused(413, f"form of {body.count(b'&') + 1} fields")
     return body
+
+
+async def _discard(receive: Receive) -> None:
+    """Read what the client is still sending, keeping none of it, so it hears the refusal:
+    answering mid-upload makes the server close a connection the client is still writing to."""
+    seen = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(FORM_BODY_SECONDS):
+            while seen <= DISCARD_BYTES:
+                message = await receive()
+                chunk = message.get("body", b"")
+                seen += len(chunk) if isinstance(chunk, bytes) else 0
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
