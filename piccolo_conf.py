@@ -7,4 +7,4 @@ from app.settings import load_database_settings
 
 DB = engine_for(load_database_settings())
 
-APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["piccolo.apps.user.piccolo_app", "app.piccolo_app"])

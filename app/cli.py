@@ -1,4 +1,4 @@
-"""Store commands for the litestar CLI: `litestar --app app.main:create_app reconcile`."""
+"""Store commands for the litestar CLI: `litestar --app app.main:create_app reconcile|owner`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class StoreCommands(CLIPluginProtocol):
             """Ask Stripe about stale orders, close abandoned ones, replay undelivered events."""
             for line in asyncio.run(_reconcile(app)):
                 click.echo(line)
+
+        # Imported here: it brings Litestar's CLI machinery (rich), which a web worker never needs.
+        from app.owner.cli import owner_group
+
+        cli.add_command(owner_group)
 
 
 async def _reconcile(app: Litestar) -> list[str]:

@@ -11,11 +11,17 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from app.catalog.tables import Product
-from app.orders.tables import BuyWindow, Order, OrderLine, StripeEvent
+from app.orders.tables import BuyWindow, Order, OrderChange, OrderLine, ReconcileRun, StripeEvent
+from app.owner.tables import AuditEntry, BaseUser, OwnerSession, SignInAttempt
 from app.settings import DatabaseSettings
 
 Engine = PostgresEngine | SQLiteEngine
-STORE_TABLES: tuple[type[Table], ...] = (Product, Order, OrderLine, StripeEvent, BuyWindow)
+STORE_TABLES: tuple[type[Table], ...] = (
+    Product, Order, OrderLine, StripeEvent, BuyWindow, OrderChange, ReconcileRun,
+    OwnerSession, SignInAttempt, AuditEntry,
+)  # fmt: skip
+# Piccolo's own user table (its app "user" migrates it), bound to the same database.
+BOUND_TABLES: tuple[type[Table], ...] = (*STORE_TABLES, BaseUser)
 
 
 @cache
@@ -30,7 +36,7 @@ def engine_for(database: DatabaseSettings) -> Engine:
 def bind_store_tables(database: DatabaseSettings) -> Engine:
     """Point the store's tables at `database`; tables name no engine of their own."""
     engine = engine_for(database)
-    for table in STORE_TABLES:
+    for table in BOUND_TABLES:
         table._meta.db = engine
     return engine
 

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -26,7 +26,7 @@ from app.db import Engine, bind_store_tables
 from app.errors import http_exception_handler, server_error_handler
 from app.health import healthz
 from app.limits import RequestLimits
-from app.money import format_money
+from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
     checkout_cancel,
@@ -38,6 +38,17 @@ from app.orders.routes import (
 from app.orders.service import BuyRules, CheckoutUrls
 from app.orders.throttle import BuyLimiter, TrustedProxies
 from app.orders.tokens import CheckoutTokens
+from app.owner.access import (
+    NotSignedIn,
+    OwnerCookie,
+    login,
+    login_form,
+    logout,
+    owner_guard,
+    signed_in_owner,
+    to_login,
+)
+from app.owner.routes import owner_accept, owner_dashboard, owner_order, owner_orders, owner_refund
 from app.payments.gateway import PaymentGateway
 from app.payments.wiring import announce_simulated_payments, checkout_origins, payment_wiring
 from app.security import content_security_policy, security_headers
@@ -85,10 +96,34 @@ def template_helpers(
 
     def configure(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters["money"] = format_money
+        engine.engine.filters["amount"] = format_amount
         engine.engine.globals["new_checkout_token"] = new_checkout_token
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
 
     return configure
+
+
+def owner_router(cookie: OwnerCookie) -> Router:
+    """Every /owner route is behind the owner's session, but those marked public (sign-in)."""
+    return Router(
+        path="/owner",
+        route_handlers=[
+            login_form,
+            login,
+            logout,
+            owner_dashboard,
+            owner_orders,
+            owner_order,
+            owner_refund,
+            owner_accept,
+        ],
+        guards=[owner_guard(cookie)],
+        dependencies={
+            "owner": Provide(signed_in_owner, sync_to_thread=False),
+            "owner_cookie": Provide(lambda: cookie, use_cache=True, sync_to_thread=False),
+        },
+        exception_handlers={NotSignedIn: to_login},
+    )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -110,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             my_orders,
             stripe_webhook,
             healthz,
+            owner_router(OwnerCookie(secure=settings.https)),
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"]),
         ],
         dependencies={

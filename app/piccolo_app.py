@@ -9,6 +9,7 @@ APP_CONFIG = AppConfig(
     app_name="shop",
     migrations_folder_path=str(PROJECT_ROOT / "piccolo_migrations"),
     table_classes=list(STORE_TABLES),
-    migration_dependencies=[],
+    # Owner sessions point at Piccolo's user table, which its own app creates first.
+    migration_dependencies=["piccolo.apps.user.piccolo_app"],
     commands=[],
 )

@@ -46,5 +46,9 @@ def security_headers(csp: str) -> BeforeMessageSendHookHandler:
         # Pages carry CSRF tokens and, later, orders: no shared or back-forward cache keeps them.
         if "text/html" in headers.get("content-type", "") and "cache-control" not in headers:
             headers["cache-control"] = "no-store"
+        if scope["path"] == "/owner" or scope["path"].startswith("/owner/"):
+            # Every answer of the owner's side, redirects and errors too: never kept, never indexed.
+            headers["cache-control"] = "no-store"
+            headers["x-robots-tag"] = "noindex, nofollow"
 
     return add_headers

@@ -8,9 +8,10 @@ import re
 import secrets
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from bench import data, load, report
+from bench import data, load, owner, report
 from bench.procs import Server, free_port, server_command
 
 ENV = os.environ
@@ -23,8 +24,9 @@ CONNECTIONS = int(ENV.get("BENCH_CONNECTIONS", "64"))
 BUYERS = int(ENV.get("BENCH_BUYERS", "100"))
 LATENCY_MS = int(ENV.get("SANDBOX_LATENCY_MS", "200"))
 ORDERS = int(ENV.get("BENCH_ORDERS", "3000"))
+OWNER_ORDERS = int(ENV.get("BENCH_OWNER_ORDERS", "100000"))
 ADMIN_URL = ENV.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SCENARIOS = ENV.get("BENCH_SCENARIOS", "home,cart,orders,checkout,webhooks").split(",")
+SCENARIOS = ENV.get("BENCH_SCENARIOS", "home,cart,orders,checkout,webhooks,owner").split(",")
 SECRET_KEY = "bench-" + secrets.token_urlsafe(40)
 WEBHOOK_SECRET = "whsec_bench_" + secrets.token_hex(16)
 _TOKENS = re.compile(rb'(name="(?:_csrf_token|checkout_token)" value=|"x-csrftoken": )"[^"]*"')
@@ -61,6 +63,10 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
            "SANDBOX_DATABASE_URL": sandbox_url}  # fmt: skip
     data.migrate(env)
     visitor = data.mint_visitor_id()
+    owner_data = None
+    if "owner" in SCENARIOS:  # first, so ids and dates agree: older than the visitors' orders
+        newest = datetime.now(UTC) - timedelta(minutes=ORDERS + 21)
+        owner_data = asyncio.run(owner.seed(url, OWNER_ORDERS, newest))
     seeded = asyncio.run(data.seed_orders(url, visitor, ORDERS))
 
     def start(name: str, port: int, factory: str, health: str) -> Server:
@@ -84,6 +90,7 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
             "duration": f"{SECONDS:g} s per run after {WARMUP:g} s warm-up, {ROUNDS} rounds",
             "data": f"{seeded} orders; the visitor has 20 paid orders of 1-3 lines",
             "sandbox latency": f"{LATENCY_MS} ms per Stripe call",
+            **({"owner's orders": owner_data} if owner_data else {}),
             "same HTML as the reference": _same_html(targets, session),
         }
     )
@@ -221,6 +228,7 @@ SCENARIO: dict[str, Callable[..., None]] = {
     "orders": _pages("GET", "/orders", htmx=True),
     "checkout": _checkout,
     "webhooks": _webhooks,
+    "owner": owner.scenario(measure, CONNECTIONS),
 }
 
 if __name__ == "__main__":

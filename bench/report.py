@@ -26,6 +26,8 @@ class Results:
     notes: dict[str, list[str]] = field(default_factory=dict)
     memory: list[list[tuple[int, int]]] = field(default_factory=list)  # store workers per round
     burst_call_times: float | None = None  # 100 concurrent Buys, in Stripe call-times
+    # Scenarios with no hand-written reference: their ratio is to another scenario's store row.
+    baselines: dict[str, str] = field(default_factory=dict)
 
     def add(self, scenario: str, target: str, sample: Sample) -> None:
         self.samples.setdefault(scenario, {}).setdefault(target, []).append(sample)
@@ -48,19 +50,31 @@ def table(results: Results) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for scenario, targets in results.samples.items():
+        baseline = results.baselines.get(scenario)
         for target, samples in targets.items():
             rps = [s.run.rps for s in samples]
+            if baseline:
+                to_reference = f"{_ratios(samples, results.samples[baseline]['store'])} (to GET /)"
+            elif target != "reference":
+                to_reference = _ratios(samples, targets.get("reference"))
+            else:
+                to_reference = ""
             lines.append(
                 f"| {scenario} | {target} | {statistics.median(rps):,.0f} "
                 f"({min(rps):,.0f}-{max(rps):,.0f}) "
                 f"| {statistics.median(s.run.p50_ms for s in samples):.1f} "
                 f"| {statistics.median(s.run.p99_ms for s in samples):.1f} "
                 f"| {sum(s.run.errors for s in samples)} "
-                f"| {_ratios(samples, targets.get('reference')) if target != 'reference' else ''} "
+                f"| {to_reference} "
                 f"| {_ratios(samples, targets.get('bare')) if target != 'bare' else ''} "
                 f"| {statistics.median(s.cpu_ms for s in samples):.2f} |"
             )
     out = "\n".join(lines) + "\n"
+    if results.baselines:
+        out += (
+            "\nRows marked (to GET /) have no hand-written reference: their ratio is to the store's"
+            " GET / measured just before them in the same round.\n"
+        )
     if results.memory:
         out += "\nStore memory per worker after each round (RSS now / peak, MB of 10^6 bytes): "
         out += "; ".join(
@@ -133,6 +147,7 @@ def write(results: Results) -> Path:
         "notes": results.notes,
         "memory": results.memory,
         "burst_call_times": results.burst_call_times,
+        "baselines": results.baselines,
         "samples": {
             scenario: {target: [asdict(s) for s in samples] for target, samples in targets.items()}
             for scenario, targets in results.samples.items()

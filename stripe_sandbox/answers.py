@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from litestar.response import Redirect, Response
 
+from stripe_sandbox import shipping_form
+from stripe_sandbox.checkout_object import shipping_rates
 from stripe_sandbox.headers import page_policy
 from stripe_sandbox.objects import Json
 from stripe_sandbox.pages import Pages
@@ -20,7 +22,16 @@ def pay_page(
     pages: Pages, request: AnyRequest, row: Json, *, status: int = 200, **context: Any
 ) -> PageResponse:
     context.setdefault("values", {"email": row["customer_email"] or ""})
-    return render(pages, request, "pay.html", row, context, status=status)
+    countries = shipping_form.allowed_countries(row)
+    rates = shipping_rates(row)
+    shipping = {
+        # The select lists the allowed countries only, by name; the first one given is chosen.
+        "countries": shipping_form.country_choices(countries) if countries else None,
+        "default_country": countries[0] if countries else None,
+        "rate": rates[0] if rates else None,
+        "delivery": shipping_form.delivery_estimate(rates[0]) if rates else None,
+    }
+    return render(pages, request, "pay.html", row, {"shipping": shipping, **context}, status=status)
 
 
 def render(

@@ -23,6 +23,7 @@ from stripe_sandbox.objects import Json, new_id
 from stripe_sandbox.params import decode
 from stripe_sandbox.runtime import AnyRequest, Sandbox, SandboxDep
 from stripe_sandbox.validation import validate_request
+from stripe_sandbox.versions import render, requested_version
 
 # A service: (settings, validated params, *the ids in the path) -> the Stripe object.
 Action = Callable[..., Awaitable[Json]]
@@ -40,11 +41,13 @@ async def call(
     """Authenticate, inject faults, validate, run once per idempotency key, answer Stripe's way."""
     try:
         _authenticate(request, sandbox)
+        # Sessions are answered in the shape of the API version asked for (see versions.py).
+        version = requested_version(request.headers.get("stripe-version"))
         await before_request(sandbox.faults)
         pairs = await _pairs(request)
         key = request.headers.get("idempotency-key") if request.method == "POST" else None
         if key is None:
-            return _respond(*await _run(operation, pairs, run))
+            return _respond(*await _run(operation, pairs, run, version))
         scoped_key = scoped(sandbox.settings.account, key)
         stored = await claim(scoped_key, fingerprint(request.method, request.url.path, pairs))
     except StripeError as error:
@@ -52,7 +55,7 @@ async def call(
     if stored is not None:
         return _respond(stored.status_code, stored.body, {"Idempotent-Replayed": "true"})
     try:
-        status_code, body = await _run(operation, pairs, run)
+        status_code, body = await _run(operation, pairs, run, version)
     except BaseException:
         # Nothing to replay: let a retry with the same key run afresh.
         await release(scoped_key)
@@ -61,9 +64,11 @@ async def call(
     return _respond(status_code, body, {"Idempotency-Key": key})
 
 
-async def _run(operation: str, pairs: list[tuple[str, str]], run: Run) -> tuple[int, str]:
+async def _run(
+    operation: str, pairs: list[tuple[str, str]], run: Run, version: str
+) -> tuple[int, str]:
     try:
-        return 200, json.dumps(await run(validate_request(operation, pairs)))
+        return 200, json.dumps(render(await run(validate_request(operation, pairs)), version))
     except StripeError as error:
         return error.status_code, json.dumps(error.body())
 

@@ -14,6 +14,13 @@ LIMITS = {
     "cardExpiry": ("Your card's expiration date", 16),
     "cardCvc": ("Your card's security code", 8),
     "outcome": ("The test outcome", 16),
+    "shippingName": ("The name to ship to", 200),
+    "shippingAddressLine1": ("The street address", 200),
+    "shippingAddressLine2": ("The second address line", 200),
+    "shippingLocality": ("The city", 200),
+    "shippingAdministrativeArea": ("The state or province", 200),
+    "shippingPostalCode": ("The postal code", 32),
+    "shippingCountry": ("The country", 16),
 }
 # Typed back into the page only when it is text a buyer could have typed, and not a flood.
 _SHOWN_LENGTH = 1000

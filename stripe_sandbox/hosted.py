@@ -8,7 +8,7 @@ from litestar import Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from stripe_sandbox import cards, payments
+from stripe_sandbox import cards, payments, shipping_form
 from stripe_sandbox.answers import (
     PageResponse,
     authentication,
@@ -53,17 +53,19 @@ async def payment_page(request: AnyRequest, sandbox: SandboxDep, row: OpenSessio
 @post("/pay/{session_id:str}", name="sandbox-pay-card")
 async def pay_by_card(request: AnyRequest, sandbox: SandboxDep, row: OpenSession) -> PageResponse:
     session_id = row["session_id"]
-    form = read_form(await request.body(), _CARD_FIELDS)
+    form = read_form(await request.body(), _CARD_FIELDS + shipping_form.form_fields(row))
     entered = cards.CardForm(*(form.get(name) for name in _CARD_FIELDS))
     verdict = cards.judge(entered, date.today())
+    shipping, address_errors = shipping_form.read_shipping(form, row)
     values = {name: form.shown.get(name, "") for name in ("email", "billingName")}
+    values.update(shipping_form.typed_back(form))
     # What could not be read at all explains a field better than what judging "" would say.
-    if errors := {**verdict.errors, **form.errors}:
+    if errors := {**verdict.errors, **address_errors, **form.errors}:
         return pay_page(sandbox.pages, request, row, errors=errors, values=values, status=422)
     if verdict.decline or verdict.card is None:
         message = verdict.decline[1] if verdict.decline else cards.NOT_A_TEST_CARD[1]
         return pay_page(sandbox.pages, request, row, declined=message, values=values, status=402)
-    buyer = payments.Buyer(email=entered.email, name=entered.name.strip())
+    buyer = payments.Buyer(email=entered.email, name=entered.name.strip(), shipping=shipping)
     if verdict.authenticate:
         if await payments.hold_for_authentication(session_id, buyer, verdict.card):
             return see(request, "sandbox-authenticate", session_id)
@@ -97,6 +99,7 @@ async def answer_authentication(
     if approved:
         return success(row)
     values = {"email": row["buyer_email"] or "", "billingName": row["buyer_name"] or ""}
+    values.update(shipping_form.stored_values(row["shipping_details"]))
     declined = cards.AUTHENTICATION_FAILED
     return pay_page(sandbox.pages, request, row, declined=declined, values=values, status=402)
 
@@ -104,18 +107,18 @@ async def answer_authentication(
 @post("/pay/{session_id:str}/later", name="sandbox-pay-later")
 async def pay_later(request: AnyRequest, sandbox: SandboxDep, row: OpenSession) -> PageResponse:
     session_id = row["session_id"]
-    form = read_form(await request.body(), ("email", "outcome"))
+    form = read_form(await request.body(), ("email", "outcome", *shipping_form.form_fields(row)))
     email, outcome = form.get("email"), form.get("outcome")
-    errors = {}
+    shipping, errors = shipping_form.read_shipping(form, row)
     if message := cards.check_email(email):
         errors["email"] = message
     if outcome not in _LATER_OUTCOMES:
         errors["outcome"] = "Choose how the test transfer ends."
     if errors := {**errors, **form.errors}:
-        values = {"email": form.shown.get("email", "")}
+        values = {"email": form.shown.get("email", ""), **shipping_form.typed_back(form)}
         return pay_page(sandbox.pages, request, row, later_errors=errors, values=values, status=422)
-    # The form asks for no name: a name sent anyway is not the buyer's to set.
-    buyer = payments.Buyer(email=email, name=None)
+    # The form asks for no name on a card: a name sent anyway is not the buyer's to set.
+    buyer = payments.Buyer(email=email, name=None, shipping=shipping)
     succeeds = outcome == "succeed"
     if await payments.pay_later(sandbox.settings, session_id, buyer, succeeds=succeeds):
         return success(row)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from stripe_sandbox.objects import Json, item_list, session_object
+from stripe_sandbox.checkout_object import session_object
+from stripe_sandbox.objects import Json, item_list
 from stripe_sandbox.pagination import cursor_page
 from stripe_sandbox.settings import SandboxSettings
 from stripe_sandbox.tables import SandboxSession

@@ -10,6 +10,8 @@ _ZERO_DECIMAL = {
     *("pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"),
 }
 _THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
+# Stripe's ceiling for a USD charge: $999,999.99.
+MAX_AMOUNT = 99_999_999
 _SIGNS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$"}
 
 

@@ -1,4 +1,4 @@
-"""Stripe-shaped JSON for sessions, line items, charges, refunds and events, built from rows."""
+"""Stripe-shaped JSON for charges, refunds and events, built from rows; ids and lists."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import string
 from datetime import datetime
 from typing import Any
 
-API_VERSION = "2023-08-16"
+from stripe_sandbox.versions import ACCOUNT_VERSION
+
 _ALPHABET = string.ascii_letters + string.digits
 _NO_ADDRESS = dict.fromkeys(["city", "country", "line1", "line2", "postal_code", "state"])
 
@@ -27,85 +28,6 @@ def item_list(items: list[Json], url: str, *, has_more: bool = False) -> Json:
     return {"object": "list", "data": items, "has_more": has_more, "url": url}
 
 
-def session_object(row: Json, public_url: str, *, expand_line_items: bool = False) -> Json:
-    session_id = row["session_id"]
-    extra = json.loads(row["extra"])
-    completed = row["status"] == "complete"
-    body: Json = {
-        "id": session_id,
-        "object": "checkout.session",
-        "after_expiration": None,
-        "allow_promotion_codes": None,
-        "amount_subtotal": row["amount_subtotal"],
-        "amount_total": row["amount_total"],
-        "automatic_tax": {"enabled": False, "liability": None, "status": None},
-        "billing_address_collection": None,
-        "cancel_url": row["cancel_url"],
-        "client_reference_id": row["client_reference_id"],
-        "client_secret": None,
-        "consent": None,
-        "consent_collection": None,
-        "created": unix(row["created_at"]),
-        "currency": row["currency"],
-        "currency_conversion": None,
-        "custom_fields": [],
-        "custom_text": {
-            "after_submit": None,
-            "shipping_address": None,
-            "submit": None,
-            "terms_of_service_acceptance": None,
-        },
-        "customer": None,
-        "customer_creation": extra.get("customer_creation", "if_required"),
-        "customer_details": _customer_details(row) if completed else None,
-        "customer_email": row["customer_email"],
-        "expires_at": unix(row["expires_at"]),
-        "invoice": None,
-        "invoice_creation": {"enabled": False, "invoice_data": None},
-        "livemode": False,
-        "locale": extra.get("locale"),
-        "metadata": json.loads(row["metadata"]),
-        "mode": row["mode"],
-        "payment_intent": row["payment_intent"],
-        "payment_link": None,
-        "payment_method_collection": "if_required",
-        "payment_method_configuration_details": None,
-        "payment_method_options": {},
-        "payment_method_types": extra.get("payment_method_types", ["card"]),
-        "payment_status": row["payment_status"],
-        "phone_number_collection": {"enabled": False},
-        "recovered_from": None,
-        "setup_intent": None,
-        "shipping_address_collection": None,
-        "shipping_cost": None,
-        "shipping_details": None,
-        "shipping_options": [],
-        "status": row["status"],
-        "submit_type": extra.get("submit_type"),
-        "subscription": None,
-        "success_url": row["success_url"],
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted",
-        "url": f"{public_url}/pay/{session_id}" if row["status"] == "open" else None,
-    }
-    if expand_line_items:
-        body["line_items"] = item_list(
-            json.loads(row["line_items"]), f"/v1/checkout/sessions/{session_id}/line_items"
-        )
-    return body
-
-
-def _customer_details(row: Json) -> Json:
-    return {
-        "address": None,
-        "email": row["buyer_email"],
-        "name": row["buyer_name"],
-        "phone": None,
-        "tax_exempt": "none",
-        "tax_ids": [],
-    }
-
-
 def refund_object(row: Json) -> Json:
     return {
         "id": row["refund_id"],
@@ -115,7 +37,6 @@ def refund_object(row: Json) -> Json:
         "charge": row["charge"],
         "created": unix(row["created_at"]),
         "currency": row["currency"],
-        "destination_details": {"card": {"type": "refund"}, "type": "card"},
         "metadata": json.loads(row["metadata"]),
         "payment_intent": row["payment_intent"],
         "reason": row["reason"],
@@ -188,7 +109,7 @@ def event_object(
     return {
         "id": event_id,
         "object": "event",
-        "api_version": API_VERSION,
+        "api_version": ACCOUNT_VERSION,
         "created": created,
         "data": {"object": obj},
         "livemode": False,

@@ -19,6 +19,8 @@ from stripe_sandbox.tables import SandboxSession
 class Buyer:
     email: str
     name: str | None
+    # The address to ship to, as Stripe's `shipping_details`, when the session asks for one.
+    shipping: Json | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,11 @@ def _payable(session_id: str) -> list[Any]:
 
 
 def _buyer(buyer: Buyer) -> dict[Any, Any]:
-    return {SandboxSession.buyer_email: buyer.email, SandboxSession.buyer_name: buyer.name}
+    return {
+        SandboxSession.buyer_email: buyer.email,
+        SandboxSession.buyer_name: buyer.name,
+        SandboxSession.shipping_details: json.dumps(buyer.shipping) if buyer.shipping else None,
+    }
 
 
 def _paid() -> dict[Any, Any]:

@@ -11,17 +11,22 @@ from stripe_sandbox.money import money
 from stripe_sandbox.objects import Json, charge_object, new_id, refund_object
 from stripe_sandbox.settings import SandboxSettings
 from stripe_sandbox.tables import SandboxRefund, SandboxSession
+from stripe_sandbox.validation import expansions
 
 _ATTEMPTS = 5
+_EXPANDABLE = frozenset({"charge"})
 
 
 async def create_refund(settings: SandboxSettings, params: Json) -> Json:
+    expand_charge = "charge" in expansions(params, _EXPANDABLE)
     for _ in range(_ATTEMPTS):
         session = await _paid_session(settings.account, params)
         amount = _amount(session, params.get("amount"))
-        refund = await _apply(settings, session, amount, params)
-        if refund is not None:
-            return refund
+        made = await _apply(settings, session, amount, params)
+        if made is not None:
+            refund, charge = made
+            # As Stripe expands it: the charge as it stands with this refund applied.
+            return {**refund, "charge": charge} if expand_charge else refund
     raise StripeError(
         409, "Another refund of this payment was being made; please retry.", code="lock_timeout"
     )
@@ -80,8 +85,8 @@ def _amount(session: Json, requested: int | None) -> int:
 
 async def _apply(
     settings: SandboxSettings, session: Json, amount: int, params: Json
-) -> Json | None:
-    """None when another refund changed the total since it was read: the caller reads again."""
+) -> tuple[Json, Json] | None:
+    """The refund and its charge; None when another refund changed the total since it was read."""
     async with write_transaction():
         rows = (
             await SandboxSession.update(
@@ -116,4 +121,4 @@ async def _apply(
         )
         charge = charge_object(rows[0], [refund_object(row) for row in refunds])
         await record_event(session["account"], "charge.refunded", charge, settings.webhook_url)
-    return refund_object(inserted[0])
+    return refund_object(inserted[0]), charge

@@ -9,20 +9,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from stripe_sandbox.checkout_object import EXPANDABLE, session_object
 from stripe_sandbox.database import now, write_transaction
 from stripe_sandbox.errors import invalid, missing, no_such, plausible_id
 from stripe_sandbox.events import record_event
 from stripe_sandbox.line_items import build_line_items
-from stripe_sandbox.objects import Json, item_list, new_id, session_object, unix
+from stripe_sandbox.money import MAX_AMOUNT
+from stripe_sandbox.objects import Json, item_list, new_id, unix
 from stripe_sandbox.settings import SandboxSettings
+from stripe_sandbox.shipping import build_shipping, store_rates
 from stripe_sandbox.tables import SandboxSession
+from stripe_sandbox.validation import expansions
+from stripe_sandbox.versions import ACCOUNT_VERSION, session_at
 
 MIN_LIFETIME = timedelta(minutes=30)
 MAX_LIFETIME = timedelta(hours=24)
 # A client computes expires_at a moment before we stamp `created`; don't fail it for that.
 _CLOCK_GRACE = timedelta(seconds=10)
-# Stripe's ceiling for a USD charge: $999,999.99.
-MAX_AMOUNT = 99_999_999
 _ECHOED = ("locale", "submit_type", "customer_creation", "payment_method_types")
 _ALL = SandboxSession.all_columns()
 # The column's width; Stripe takes up to 512 characters.
@@ -39,7 +42,8 @@ async def create_session(settings: SandboxSettings, params: Json) -> Json:
     created = now()
     currency, items = build_line_items(params["line_items"], params.get("currency"), unix(created))
     subtotal = sum(item["amount_subtotal"] for item in items)
-    if subtotal > MAX_AMOUNT:
+    shipping = await build_shipping(settings.account, params, currency, unix(created))
+    if subtotal + shipping.amount > MAX_AMOUNT:
         raise invalid(
             "The total amount is larger than Stripe allows for one payment.",
             param="line_items",
@@ -56,7 +60,7 @@ async def create_session(settings: SandboxSettings, params: Json) -> Json:
         payment_status="unpaid",
         currency=currency,
         amount_subtotal=subtotal,
-        amount_total=subtotal,
+        amount_total=subtotal + shipping.amount,
         line_items=json.dumps(items),
         metadata=json.dumps(params.get("metadata", {})),
         extra=json.dumps({key: params[key] for key in _ECHOED if key in params}),
@@ -66,15 +70,20 @@ async def create_session(settings: SandboxSettings, params: Json) -> Json:
         cancel_url=params.get("cancel_url"),
         expires_at=_expiry(params.get("expires_at"), created),
         created_at=created,
+        shipping_countries=json.dumps(shipping.countries) if shipping.countries else None,
+        shipping_rates=json.dumps(shipping.rates) if shipping.rates else None,
+        shipping_rate=shipping.rates[0]["id"] if shipping.rates else None,
     )
     expand = _expansions(params)
-    rows = await SandboxSession.insert(row).returning(*_ALL)
-    return session_object(rows[0], settings.public_url, expand_line_items=expand)
+    async with write_transaction():
+        await store_rates(settings.account, shipping)
+        rows = await SandboxSession.insert(row).returning(*_ALL)
+    return session_object(rows[0], settings.public_url, expand=expand)
 
 
 async def retrieve_session(settings: SandboxSettings, params: Json, session_id: str) -> Json:
     row = await get_session(settings.account, session_id)
-    return session_object(row, settings.public_url, expand_line_items=_expansions(params))
+    return session_object(row, settings.public_url, expand=_expansions(params))
 
 
 async def list_line_items(settings: SandboxSettings, params: Json, session_id: str) -> Json:
@@ -109,7 +118,7 @@ async def expire_session(settings: SandboxSettings, params: Json, session_id: st
         else []
     )
     if rows:
-        return session_object(rows[0], settings.public_url, expand_line_items=expand)
+        return session_object(rows[0], settings.public_url, expand=expand)
     row = await get_session(settings.account, session_id)
     raise invalid(
         'Only Checkout Sessions with a status in ["open"] can be expired. '
@@ -135,7 +144,8 @@ async def transition(
         rows: list[Json] = await SandboxSession.update(values).where(*where).returning(*_ALL)
         if event_type:
             for row in rows:
-                obj = session_object(row, settings.public_url)
+                # Events are rendered at the account's API version, as Stripe renders them.
+                obj = session_at(session_object(row, settings.public_url), ACCOUNT_VERSION)
                 await record_event(row["account"], event_type, obj, settings.webhook_url)
     return rows
 
@@ -173,10 +183,5 @@ def _check_url(url: str, param: str) -> None:
         raise invalid("Not a valid URL", param=param, code="url_invalid")
 
 
-def _expansions(params: Json) -> bool:
-    for index, path in enumerate(params.get("expand", [])):
-        if path != "line_items":
-            raise invalid(
-                f"This property cannot be expanded ({path[:80]}).", param=f"expand[{index}]"
-            )
-    return "line_items" in params.get("expand", [])
+def _expansions(params: Json) -> set[str]:
+    return expansions(params, EXPANDABLE)

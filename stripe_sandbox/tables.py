@@ -40,6 +40,12 @@ class SandboxSession(_Owned, Table, tablename="sandbox_checkout_session"):
     settle_at = Timestamptz(null=True, default=None, index=True)
     settle_outcome = Varchar(length=16, null=True, default=None)
     amount_refunded = Integer(default=0)
+    # JSON: the allowed countries (null: no address collected), the shipping rate objects offered
+    # (the selected one first), the selected rate's id, and the address the buyer gave.
+    shipping_countries = Text(null=True, default=None)
+    shipping_rates = Text(null=True, default=None)
+    shipping_rate = Varchar(length=64, null=True, default=None)
+    shipping_details = Text(null=True, default=None)
 
 
 class SandboxEvent(_Owned, Table, tablename="sandbox_event"):
@@ -64,6 +70,14 @@ class SandboxRefund(_Owned, Table, tablename="sandbox_refund"):
     currency = Varchar(length=3)
     reason = Varchar(length=32, null=True, default=None)
     metadata = Text(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SandboxShippingRate(_Owned, Table, tablename="sandbox_shipping_rate"):
+    """Each shipping rate a session made from shipping_rate_data, for later sessions to name."""
+
+    rate_id = Varchar(length=64, unique=True)
+    payload = Text()
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -92,6 +106,7 @@ TABLES: list[type[Table]] = [
     SandboxSession,
     SandboxEvent,
     SandboxRefund,
+    SandboxShippingRate,
     SandboxIdempotencyKey,
     SandboxCredentials,
 ]

@@ -33,6 +33,17 @@ def validate_request(operation: str, pairs: Iterable[tuple[str, str]]) -> Tree:
     return cleaned
 
 
+def expansions(params: Tree, supported: frozenset[str]) -> set[str]:
+    """The `expand[]` paths asked for; one this sandbox cannot expand is refused as Stripe would."""
+    asked: list[str] = params.get("expand", [])
+    for index, path in enumerate(asked):
+        if path not in supported:
+            raise invalid(
+                f"This property cannot be expanded ({path[:80]}).", param=f"expand[{index}]"
+            )
+    return set(asked)
+
+
 def _child(param: str, key: str) -> str:
     return f"{param}[{key}]" if param else key
 

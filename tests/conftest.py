@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,12 +15,18 @@ from app.catalog.service import seed_products
 from app.catalog.tables import Product
 from app.db import bind_store_tables
 from app.main import create_app
-from app.orders.tables import Order, StripeEvent
+from app.orders.tables import Order, ReconcileRun, StripeEvent
+from app.owner.tables import AuditEntry, BaseUser, SignInAttempt
 from app.settings import Settings, load_settings
 from tests.support.database import clean_environment, create_database, drop_database, migrate
 from tests.support.http import LiveServer, browser_like, csrf_token, free_port, running
 
-pytest_plugins = ["tests.support.stripe_sandbox", "tests.support.checkout", "tests.support.browser"]
+pytest_plugins = [
+    "tests.support.stripe_sandbox",
+    "tests.support.checkout",
+    "tests.support.browser",
+    "tests.support.owner",
+]
 
 
 @pytest.fixture(scope="session")
@@ -67,10 +74,13 @@ async def store_app(settings: Settings) -> AsyncIterator[Litestar]:
 
 @pytest.fixture(autouse=True)
 async def fresh_store(settings: Settings) -> None:
-    """Each test starts with no orders and the seeded catalogue at its original prices."""
+    """Each test starts with no orders, no owners and the seeded catalogue at its prices."""
     bind_store_tables(settings.database)
     await StripeEvent.delete(force=True)
-    await Order.delete(force=True)  # lines go with their orders (ON DELETE CASCADE)
+    await Order.delete(force=True)  # lines and status changes go with their orders (CASCADE)
+    await ReconcileRun.delete(force=True)
+    for table in (SignInAttempt, AuditEntry, BaseUser):  # sessions go with their owners
+        await table.delete(force=True)
     await Product.delete(force=True)
     await seed_products()
 
@@ -96,3 +106,20 @@ def live_server(test_env: dict[str, str]) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement the store's tables send: all go through the engine's run_querystring."""
+    engine = Product._meta.db
+    sent: list[str] = []
+    run = type(engine).run_querystring
+
+    async def counted(self: Any, querystring: Any, in_pool: bool = True) -> Any:
+        if self is engine:  # not the mounted sandbox's engine, whose loop ticks meanwhile
+            sent.append(str(querystring))
+        return await run(self, querystring, in_pool=in_pool)
+
+    # The engine has __slots__: patch its class, for this test only.
+    monkeypatch.setattr(type(engine), "run_querystring", counted)
+    yield sent

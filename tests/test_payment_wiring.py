@@ -11,14 +11,14 @@ import asyncpg
 import httpx
 from litestar import Litestar
 
-from app.db import STORE_TABLES
+from app.db import BOUND_TABLES
 from app.main import create_app
 from app.settings import Settings
 from tests.support.database import create_database, drop_database, migrate
 from tests.support.http import browser_like, running, texts_of
 
 # The store's own tables and Piccolo's record of migrations: nothing of the sandbox's.
-EXPECTED_TABLES = {table._meta.tablename for table in STORE_TABLES} | {"migration"}
+EXPECTED_TABLES = {table._meta.tablename for table in BOUND_TABLES} | {"migration"}
 
 
 async def test_without_keys_every_page_says_payments_are_simulated(

@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
-import pytest
 
 from app.catalog.service import forget_displayed_products
-from app.catalog.tables import Product
 from app.orders.tables import Order, OrderLine, OrderStatus
 from app.visitor import COOKIE_NAME
 from tests.support.http import HTMX
-
-
-@pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every statement the store's tables send: all go through the engine's run_querystring."""
-    engine = Product._meta.db
-    assert Order._meta.db is engine and OrderLine._meta.db is engine
-    sent: list[str] = []
-    run = type(engine).run_querystring
-
-    async def counted(self: Any, querystring: Any, in_pool: bool = True) -> Any:
-        if self is engine:  # not the mounted sandbox's engine, whose loop ticks meanwhile
-            sent.append(str(querystring))
-        return await run(self, querystring, in_pool=in_pool)
-
-    # The engine has __slots__: patch its class, for this test only.
-    monkeypatch.setattr(type(engine), "run_querystring", counted)
-    yield sent
 
 
 async def give_orders(visitor_id: str, count: int) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.db import atomic, utcnow
+from app.money import format_money
 from app.orders.queries import ACTIVE, OrderView, order_by_id, order_for_session
 from app.orders.tables import Order, OrderStatus, StripeEvent
 from app.payments.gateway import CheckoutSession, Event, PaymentGateway, session_from
@@ -22,6 +23,8 @@ SESSION_EVENTS = {
 REFUND_EVENT = "charge.refunded"
 # Where Stripe saying "paid" is unexpected: the order was given up on before the payment landed.
 _CLOSED = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.FAILED)
+# Orders with a payment that Stripe can still give money back on.
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.NEEDS_REVIEW)
 
 
 async def fulfil_checkout(gateway: PaymentGateway, session_id: str) -> OrderView | None:
@@ -41,10 +44,16 @@ async def handle_stripe_event(gateway: PaymentGateway, event: Event) -> str:
     if await StripeEvent.exists().where(StripeEvent.event_id == event.id):
         return "duplicate"  # the common replay costs one read and no write
     if event.type == REFUND_EVENT:
+        payment_intent, refunded = (
+            event.object.get("payment_intent"),
+            event.object.get("amount_refunded"),
+        )
+        if not isinstance(payment_intent, str) or not isinstance(refunded, int):
+            return "ignored"
         async with atomic():
-            if not await _record(event):
+            if not await _record(event, await _order_paid_by(payment_intent)):
                 return "duplicate"
-            await _apply_refund(event.object)
+            await apply_refund(payment_intent, refunded, fully=event.object.get("refunded") is True)
         return "applied"
 
     order = await _order_for_event(event.object)
@@ -52,15 +61,15 @@ async def handle_stripe_event(gateway: PaymentGateway, event: Event) -> str:
         return "ignored"  # a session this store did not create
     session = await gateway.retrieve_checkout_session(order.stripe_session_id)
     async with atomic():
-        if not await _record(event):
+        if not await _record(event, order.id):
             return "duplicate"
         await _apply_session(order, session, failed=event.type.endswith("async_payment_failed"))
     return "applied"
 
 
-async def _record(event: Event) -> bool:
+async def _record(event: Event, order_id: int | None) -> bool:
     rows = (
-        await StripeEvent.insert(StripeEvent(event_id=event.id, type=event.type))
+        await StripeEvent.insert(StripeEvent(event_id=event.id, type=event.type, order_id=order_id))
         .on_conflict(target=StripeEvent.event_id, action="DO NOTHING")
         .returning(StripeEvent.id)
     )
@@ -101,37 +110,47 @@ async def _apply_session(
         logger.error("session %s does not belong to order %s", session.id, order.id)
         return
     if failed:
-        await _move(order, OrderStatus.FAILED, ACTIVE)
+        await move(order.id, OrderStatus.FAILED, ACTIVE)
     elif session.status == "expired":
-        await _move(order, OrderStatus.EXPIRED, (OrderStatus.PENDING,))
+        await move(order.id, OrderStatus.EXPIRED, (OrderStatus.PENDING,))
     elif session.status == "complete" and session.payment_status == "unpaid":
-        await _move(order, OrderStatus.PROCESSING, (OrderStatus.PENDING,))
+        await move(order.id, OrderStatus.PROCESSING, (OrderStatus.PENDING,))
     elif session.status == "complete":
         await _apply_payment(order, session)
 
 
 async def _apply_payment(order: OrderView, session: CheckoutSession) -> None:
-    charged = {Order.payment_intent_id: session.payment_intent, Order.livemode: session.livemode}
+    charged = {
+        Order.payment_intent_id: session.payment_intent,
+        Order.livemode: session.livemode,
+        Order.paid_cents: session.amount_total,
+        Order.paid_currency: session.currency,
+        Order.buyer_email: session.customer_email,
+    }
     if (session.amount_total, session.currency) != (order.total_cents, order.currency):
-        if await _move(order, OrderStatus.NEEDS_REVIEW, (*ACTIVE, *_CLOSED), charged):
-            logger.error(
-                "order %s needs review: Stripe session %s charged %s %s, the order is %s %s",
-                order.id, session.id, session.amount_total, session.currency,
-                order.total_cents, order.currency,
-            )  # fmt: skip
-        return
-    if await _move(order, OrderStatus.PAID, ACTIVE, {Order.paid_at: utcnow(), **charged}):
-        return
-    if await _move(order, OrderStatus.NEEDS_REVIEW, _CLOSED, charged):
-        logger.error(
-            "order %s needs review: Stripe session %s was paid after the order was closed",
-            order.id,
-            session.id,
+        charged_text = format_money(session.amount_total or 0, session.currency or order.currency)
+        reason = (
+            f"Stripe charged {charged_text}; the order is "
+            f"{format_money(order.total_cents, order.currency)}."
         )
+        flagged = {**charged, Order.review_reason: reason}
+        if await move(order.id, OrderStatus.NEEDS_REVIEW, (*ACTIVE, *_CLOSED), flagged):
+            logger.error("order %s needs review: %s (session %s)", order.id, reason, session.id)
+        return
+    if await move(order.id, OrderStatus.PAID, ACTIVE, {Order.paid_at: utcnow(), **charged}):
+        return
+    # One arrow per closed status, so the reason names the one the order was in.
+    for closed in _CLOSED:
+        reason = f"Paid after the order was {closed.value}."
+        if await move(
+            order.id, OrderStatus.NEEDS_REVIEW, (closed,), {**charged, Order.review_reason: reason}
+        ):
+            logger.error("order %s needs review: %s (session %s)", order.id, reason, session.id)
+            return
 
 
-async def _move(
-    order: OrderView,
+async def move(
+    order_id: int,
     to: OrderStatus,
     from_: tuple[OrderStatus, ...],
     extra: Mapping[Any, object] | None = None,
@@ -140,25 +159,36 @@ async def _move(
     values = {Order.status: to.value, Order.updated_at: utcnow(), **(extra or {})}
     rows = (
         await Order.update(values)
-        .where((Order.id == order.id) & Order.status.is_in([s.value for s in from_]))
+        .where((Order.id == order_id) & Order.status.is_in([s.value for s in from_]))
         .returning(Order.id)
     )
     if rows:
-        logger.info("order %s -> %s", order.id, to.value)
+        logger.info("order %s -> %s", order_id, to.value)
     return bool(rows)
 
 
-async def _apply_refund(charge: Mapping[str, Any]) -> None:
-    payment_intent = charge.get("payment_intent")
-    refunded = charge.get("amount_refunded")
-    if not isinstance(payment_intent, str) or not isinstance(refunded, int):
-        return
-    status = OrderStatus.REFUNDED if charge.get("refunded") else OrderStatus.PARTIALLY_REFUNDED
-    # Refunds only grow, so an older event arriving late never undoes a newer one.
-    await Order.update(
-        {Order.status: status.value, Order.refunded_cents: refunded, Order.updated_at: utcnow()}
-    ).where(
-        (Order.payment_intent_id == payment_intent)
-        & Order.status.is_in([OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value])
-        & (Order.refunded_cents < refunded)
+async def _order_paid_by(payment_intent: str) -> int | None:
+    row = await Order.select(Order.id).where(Order.payment_intent_id == payment_intent).first()
+    return row["id"] if row else None
+
+
+async def apply_refund(payment_intent: str, amount_refunded: int, *, fully: bool) -> bool:
+    """Stripe's refunded figure for a payment, whoever learnt it first (webhook or owner)."""
+    status = OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED
+    # Refunds only grow, so an older figure arriving late never undoes a newer one.
+    rows = (
+        await Order.update(
+            {
+                Order.status: status.value,
+                Order.refunded_cents: amount_refunded,
+                Order.updated_at: utcnow(),
+            }
+        )
+        .where(
+            (Order.payment_intent_id == payment_intent)
+            & Order.status.is_in([s.value for s in REFUNDABLE])
+            & (Order.refunded_cents < amount_refunded)
+        )
+        .returning(Order.id)
     )
+    return bool(rows)

@@ -49,6 +49,11 @@ class OrderView:
     stripe_session_url: str | None
     livemode: bool | None  # None until Stripe confirmed a payment
     lines: tuple[LineView, ...]
+    payment_intent_id: str | None = None
+    paid_cents: int | None = None  # what Stripe charged, once it said so
+    paid_currency: str | None = None
+    buyer_email: str | None = None
+    review_reason: str | None = None
 
     @property
     def status_words(self) -> str:
@@ -57,6 +62,11 @@ class OrderView:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def refundable_cents(self) -> int:
+        """What Stripe could still give back: its charge, less what it already refunded."""
+        return max(0, (self.paid_cents or 0) - self.refunded_cents)
 
     @property
     def test_mode(self) -> bool:
@@ -84,6 +94,7 @@ async def order_by_id(order_id: int) -> OrderView | None:
 _ORDERS_WITH_LINES = """
     SELECT o.id, o.visitor_id, o.status, o.currency, o.total_cents, o.refunded_cents,
            o.created_at, o.stripe_session_id, o.stripe_session_url, o.livemode,
+           o.payment_intent_id, o.paid_cents, o.paid_currency, o.buyer_email, o.review_reason,
            l.sku, l.name, l.unit_price_cents, l.quantity
       FROM (SELECT * FROM shop_order WHERE {where}
              ORDER BY created_at DESC, id DESC LIMIT {{}}) AS o
@@ -101,6 +112,11 @@ _ORDER_FIELDS = (
     "stripe_session_id",
     "stripe_session_url",
     "livemode",
+    "payment_intent_id",
+    "paid_cents",
+    "paid_currency",
+    "buyer_email",
+    "review_reason",
 )
 _LINE_FIELDS = ("sku", "name", "unit_price_cents", "quantity")
 

@@ -12,7 +12,7 @@ from piccolo.query import OrderByRaw
 from app.db import utcnow
 from app.orders.fulfilment import adopt_session, fulfil_checkout, handle_stripe_event
 from app.orders.queries import ACTIVE
-from app.orders.tables import Order, OrderStatus
+from app.orders.tables import Order, OrderStatus, ReconcileRun
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable
 
 logger = logging.getLogger("app.orders")
@@ -36,6 +36,10 @@ class ReconcileReport:
     abandoned: list[int] = field(default_factory=list)
     replayed: int = 0
     unreachable: int = 0
+
+    @property
+    def changes(self) -> int:
+        return len(self.changed) + len(self.adopted) + len(self.abandoned) + self.replayed
 
     def lines(self) -> list[str]:
         return [
@@ -63,6 +67,17 @@ async def reconcile(
 ) -> ReconcileReport:
     """`stale_after`: how long an order must have been left alone, by its buyer and by earlier
     runs asking Stripe about it, before this run asks (at most `max_checks` of them)."""
+    report = await _catch_up(gateway, stale_after, max_checks)
+    # Kept for the owner's dashboard: when the last run was and what it changed.
+    await ReconcileRun.insert(
+        ReconcileRun(ran_at=utcnow(), changes=report.changes, report="\n".join(report.lines()))
+    )
+    return report
+
+
+async def _catch_up(
+    gateway: PaymentGateway, stale_after: timedelta, max_checks: int
+) -> ReconcileReport:
     report = ReconcileReport(max_checks=max_checks)
     cutoff = utcnow() - stale_after
 

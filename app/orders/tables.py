@@ -1,4 +1,4 @@
-"""Orders, their lines (prices copied at purchase), Stripe events applied, and Buys counted."""
+"""Orders, their lines (prices copied), status changes, Stripe events, Buys and reconcile runs."""
 
 from enum import StrEnum
 
@@ -48,6 +48,12 @@ class Order(Table, tablename="shop_order"):
     livemode = Boolean(null=True, default=None)
     # When reconcile last asked Stripe about it: repeated runs ask about others first.
     checked_at = Timestamptz(null=True, default=None)
+    # What Stripe charged, as it said at confirmation (None until then); refunds are against it.
+    paid_cents = BigInt(null=True, default=None)
+    paid_currency = Varchar(length=3, null=True, default=None)
+    buyer_email = Varchar(length=254, null=True, default=None)
+    # Why the store flagged it needs_review, in the owner's words (both amounts, or the status).
+    review_reason = Text(null=True, default=None)
 
 
 class OrderLine(Table, tablename="shop_order_line"):
@@ -64,6 +70,26 @@ class StripeEvent(Table, tablename="shop_stripe_event"):
     event_id = Varchar(length=255, unique=True)
     type = Varchar(length=100)
     received_at = Timestamptz(default=TimestamptzNow())
+    order_id = Integer(null=True, default=None, index=True)  # the order it moved, if any
+
+
+class OrderChange(Table, tablename="shop_order_change"):
+    """One row per status change, written by a trigger (migration 0006), so no arrow can skip it."""
+
+    id = Serial(primary_key=True)
+    order = ForeignKey(Order, null=False, on_delete=OnDelete.cascade, index=True)
+    from_status = Varchar(length=20)
+    to_status = Varchar(length=20)
+    changed_at = Timestamptz(default=TimestamptzNow())
+
+
+class ReconcileRun(Table, tablename="shop_reconcile_run"):
+    """What each reconcile run found, for the owner's dashboard."""
+
+    id = Serial(primary_key=True)
+    ran_at = Timestamptz(default=TimestamptzNow(), index=True)
+    changes = Integer(default=0)
+    report = Text(default="")  # the run's report lines, one per line
 
 
 class BuyWindow(Table, tablename="shop_buy_window"):

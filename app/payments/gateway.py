@@ -6,57 +6,53 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import stripe
 
+from app.payments.values import (
+    CheckoutSession,
+    Event,
+    InvalidWebhook,
+    LineItem,
+    PaymentServiceUnavailable,
+    Refunded,
+    RefundRefused,
+    SessionNotOpen,
+    session_from,
+)
+
+# The values are the gateway's vocabulary: callers may name them from here.
+__all__ = [
+    "SESSION_ID",
+    "CheckoutSession",
+    "Event",
+    "GatewayConfig",
+    "InvalidWebhook",
+    "LineItem",
+    "PaymentGateway",
+    "PaymentServiceUnavailable",
+    "RefundRefused",
+    "Refunded",
+    "SessionNotOpen",
+    "session_from",
+]
+
 logger = logging.getLogger("app.payments")
 
 SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,250}")
+_DASHBOARD = "https://dashboard.stripe.com"
+_DASHBOARD_MODES = {"test": "/test", "live": ""}
+# The objects the dashboard has a page for, by id prefix; nothing else is ever put into a link.
+_DASHBOARD_PAGES = {"pi": "payments", "evt": "events"}
+_DASHBOARD_ID = re.compile(r"(pi|evt)_[A-Za-z0-9]{1,250}")
+_KEY_MODE = re.compile(r"[rs]k_(test|live)_")
+# What Stripe answers when it will not refund: a reason, not an outage (402 is CardError).
+_REFUSALS = (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError)
 # Stripe's own window for a signed webhook; it checks only the past, we check both directions.
 SIGNATURE_TOLERANCE_SECONDS = 300
-
-
-class PaymentServiceUnavailable(Exception):
-    """Stripe could not be reached, timed out or failed; nothing is known to have happened."""
-
-
-class InvalidWebhook(Exception):
-    """A webhook that is not provably from Stripe: unsigned, badly signed, stale or not JSON."""
-
-
-class SessionNotOpen(Exception):
-    """Stripe refused to expire a session that is already complete or expired."""
-
-
-@dataclass(frozen=True, slots=True)
-class LineItem:
-    name: str
-    unit_amount: int
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutSession:
-    id: str
-    url: str | None
-    status: str  # open, complete, expired
-    payment_status: str  # unpaid, paid, no_payment_required
-    amount_total: int | None
-    currency: str | None
-    payment_intent: str | None
-    client_reference_id: str | None
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    livemode: bool = False  # False for test-mode keys and the sandbox
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    id: str
-    type: str
-    object: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +69,9 @@ class PaymentGateway:
 
     def __init__(self, config: GatewayConfig) -> None:
         self._webhook_secret = config.webhook_secret
+        # Only the key's mode is kept; a stand-in's ids (api_base set) mean nothing to Stripe.
+        mode = None if config.api_base else _KEY_MODE.match(config.api_key)
+        self._dashboard = None if mode is None else _DASHBOARD + _DASHBOARD_MODES[mode.group(1)]
         self._http = stripe.HTTPXClient(timeout=config.timeout_seconds)
         self._client = stripe.StripeClient(
             config.api_key,
@@ -141,6 +140,37 @@ class PaymentGateway:
             raise PaymentServiceUnavailable(type(exc).__name__) from exc
         return session_from(session.to_dict())
 
+    async def refund_payment(
+        self, *, payment_intent: str, amount: int, idempotency_key: str
+    ) -> Refunded:
+        params: Any = {"payment_intent": payment_intent, "amount": amount, "expand": ["charge"]}
+        try:
+            refund = await self._client.v1.refunds.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        except _REFUSALS as exc:
+            logger.info("stripe refused a refund: %s (%s)", exc.code, exc.http_status)
+            # The error body's message alone: no request id, and never the key or headers.
+            raise RefundRefused(
+                str(exc.user_message or "Stripe refused the refund.")[:500]
+            ) from exc
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        charge = refund.to_dict()["charge"]
+        return Refunded(
+            refund_id=refund.id,
+            amount_refunded=charge["amount_refunded"],
+            fully_refunded=charge["refunded"] is True,
+            currency=charge["currency"],
+        )
+
+    def dashboard_url(self, object_id: str) -> str | None:
+        """Stripe's dashboard page for a payment intent or event; None without a real Stripe."""
+        match = _DASHBOARD_ID.fullmatch(object_id)
+        if self._dashboard is None or match is None:
+            return None
+        return f"{self._dashboard}/{_DASHBOARD_PAGES[match.group(1)]}/{object_id}"
+
     async def undelivered_events(self, limit: int = 100) -> list[Event]:
         page = await self._call(
             self._client.v1.events.list_async({"delivery_success": False, "limit": limit})
@@ -189,9 +219,13 @@ class PaymentGateway:
         try:
             return await awaitable
         except stripe.StripeError as exc:
-            # The buyer's answer is the same for every kind; the log keeps which one it was.
-            logger.warning("stripe call failed: %s (%s)", type(exc).__name__, exc.http_status)
-            raise PaymentServiceUnavailable(type(exc).__name__) from exc
+            raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: stripe.StripeError) -> PaymentServiceUnavailable:
+    # The buyer's answer is the same for every kind; the log keeps which one it was.
+    logger.warning("stripe call failed: %s (%s)", type(exc).__name__, exc.http_status)
+    return PaymentServiceUnavailable(type(exc).__name__)
 
 
 def _timestamp_is_fresh(signature: str) -> bool:
@@ -200,22 +234,3 @@ def _timestamp_is_fresh(signature: str) -> bool:
         if key == "t" and value.isascii() and value.isdigit():
             return abs(time.time() - int(value)) <= SIGNATURE_TOLERANCE_SECONDS
     return False
-
-
-def session_from(session: Mapping[str, Any]) -> CheckoutSession:
-    """A Checkout Session object (from the API, or as an event carried it) as plain values."""
-    payment_intent = session.get("payment_intent")
-    if payment_intent is not None and not isinstance(payment_intent, str):
-        payment_intent = payment_intent.get("id")
-    return CheckoutSession(
-        id=session["id"],
-        url=session.get("url"),
-        status=session.get("status") or "open",
-        payment_status=session.get("payment_status") or "unpaid",
-        amount_total=session.get("amount_total"),
-        currency=session.get("currency"),
-        payment_intent=payment_intent,
-        client_reference_id=session.get("client_reference_id"),
-        metadata=dict(session.get("metadata") or {}),
-        livemode=session.get("livemode") is True,
-    )

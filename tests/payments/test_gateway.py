@@ -5,8 +5,20 @@ from __future__ import annotations
 import secrets
 import time
 
-from app.payments.gateway import LineItem, PaymentGateway, session_from
-from tests.support.stripe_sandbox import SandboxServer
+import httpx
+import pytest
+
+from app.payments.gateway import (
+    CheckoutSession,
+    GatewayConfig,
+    LineItem,
+    PaymentGateway,
+    PaymentServiceUnavailable,
+    RefundRefused,
+    session_from,
+)
+from tests.support.http import free_port
+from tests.support.stripe_sandbox import SandboxServer, submit_card
 
 
 def test_a_session_as_an_event_carries_it_becomes_plain_values() -> None:
@@ -25,6 +37,18 @@ def test_a_session_as_an_event_carries_it_becomes_plain_values() -> None:
     assert (session.payment_intent, session.metadata["order_id"]) == ("pi_123", "7")
     assert session.livemode is True
     assert session_from({"id": "cs_test_a2"}).livemode is False  # no word is no live payment
+
+
+def test_the_buyers_email_comes_from_the_customer_details() -> None:
+    paid = session_from(
+        {
+            "id": "cs_test_a3",
+            "customer_email": None,
+            "customer_details": {"email": "grace@example.com", "name": "Grace Hopper"},
+        }
+    )
+    assert paid.customer_email == "grace@example.com"
+    assert session_from({"id": "cs_test_a4", "customer_details": None}).customer_email is None
 
 
 async def test_a_created_session_round_trips_through_stripe(
@@ -46,3 +70,142 @@ async def test_a_created_session_round_trips_through_stripe(
     assert (fetched.id, fetched.status, fetched.payment_status) == (created.id, "open", "unpaid")
     assert (fetched.amount_total, fetched.currency, fetched.livemode) == (3600, "usd", False)
     assert fetched.metadata == {"order_id": "41", "checkout_token": "token-for-the-gateway-test"}
+
+
+async def _paid_session(gateway: PaymentGateway, email: str = "ada@example.com") -> CheckoutSession:
+    created = await gateway.create_checkout_session(
+        order_id=42,
+        order_token=f"token-{secrets.token_hex(8)}",
+        lines=[LineItem("House blend beans, 250 g", 1450, 2)],
+        currency="usd",
+        success_url="http://127.0.0.1:9/checkout/success?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="http://127.0.0.1:9/checkout/cancel",
+        expires_at=int(time.time()) + 3600,
+        idempotency_key=f"gateway-test-{secrets.token_hex(8)}",
+    )
+    assert created.url
+    async with httpx.AsyncClient(follow_redirects=False) as browser:
+        paid = await submit_card(browser, created.url, "4242424242424242", email=email)
+    assert paid.status_code == 303
+    return await gateway.retrieve_checkout_session(created.id)
+
+
+async def test_a_paid_session_tells_the_buyers_email(gateway: PaymentGateway) -> None:
+    session = await _paid_session(gateway, email="grace@example.com")
+
+    assert (session.status, session.payment_status) == ("complete", "paid")
+    assert session.customer_email == "grace@example.com"
+
+
+async def test_a_partial_refund_then_the_rest(gateway: PaymentGateway) -> None:
+    session = await _paid_session(gateway)
+    assert session.payment_intent and session.amount_total == 2900
+    first_key = f"refund-{secrets.token_hex(8)}"
+
+    first = await gateway.refund_payment(
+        payment_intent=session.payment_intent, amount=500, idempotency_key=first_key
+    )
+    again = await gateway.refund_payment(
+        payment_intent=session.payment_intent, amount=500, idempotency_key=first_key
+    )
+    rest = await gateway.refund_payment(
+        payment_intent=session.payment_intent,
+        amount=2400,
+        idempotency_key=f"refund-{secrets.token_hex(8)}",
+    )
+
+    assert first.refund_id.startswith("re_")
+    assert (first.amount_refunded, first.fully_refunded, first.currency) == (500, False, "usd")
+    # The same key is the same refund: had it refunded again, the rest would be too much.
+    assert (again.refund_id, again.amount_refunded) == (first.refund_id, 500)
+    assert rest.refund_id != first.refund_id
+    assert (rest.amount_refunded, rest.fully_refunded) == (2900, True)
+
+
+async def test_refunds_stripe_will_not_make_are_refused_in_its_words(
+    gateway: PaymentGateway, store_sandbox: SandboxServer
+) -> None:
+    session = await _paid_session(gateway)
+    assert session.payment_intent
+    key = f"refund-{secrets.token_hex(8)}"
+
+    with pytest.raises(RefundRefused) as too_much:
+        await gateway.refund_payment(
+            payment_intent=session.payment_intent, amount=2901, idempotency_key=key
+        )
+    with pytest.raises(RefundRefused) as unknown:
+        await gateway.refund_payment(
+            payment_intent="pi_never_made", amount=100, idempotency_key=f"x-{key}"
+        )
+    with pytest.raises(RefundRefused) as reused:
+        await gateway.refund_payment(
+            payment_intent=session.payment_intent, amount=100, idempotency_key=key
+        )
+
+    assert "greater than unrefunded amount" in too_much.value.message
+    assert "$29.01" in too_much.value.message
+    assert "No such payment_intent: 'pi_never_made'" in unknown.value.message
+    assert "same parameters" in reused.value.message
+    for refused in (too_much, unknown, reused):
+        assert store_sandbox.api_key not in refused.value.message
+        assert "req_" not in refused.value.message
+    # Nothing was refunded by any of them.
+    whole = await gateway.refund_payment(
+        payment_intent=session.payment_intent, amount=2900, idempotency_key=f"y-{key}"
+    )
+    assert (whole.amount_refunded, whole.fully_refunded) == (2900, True)
+
+
+async def test_a_refund_with_stripe_unreachable_is_an_outage() -> None:
+    config = GatewayConfig(
+        "sk_test_x",
+        None,
+        f"http://127.0.0.1:{free_port()}",
+        timeout_seconds=1,
+        max_network_retries=0,
+    )
+    gateway = PaymentGateway(config)
+    try:
+        with pytest.raises(PaymentServiceUnavailable):
+            await gateway.refund_payment(
+                payment_intent="pi_123", amount=100, idempotency_key="refund-unreachable"
+            )
+    finally:
+        await gateway.close()
+
+
+async def test_dashboard_links_only_to_real_stripe(gateway: PaymentGateway) -> None:
+    assert gateway.dashboard_url("pi_3Nabc") is None  # the sandbox's ids mean nothing there
+    links = {}
+    for key in ("sk_test_x", "rk_test_x", "sk_live_x", "rk_live_x", "sk_contract"):
+        real = PaymentGateway(GatewayConfig(key, None))
+        links[key] = [
+            real.dashboard_url(object_id)
+            for object_id in ("pi_3Nabc", "evt_1Nxyz", "ch_3Nabc", "pi_3N/../x", "cs_test_a1")
+        ]
+        await real.close()
+
+    test = "https://dashboard.stripe.com/test"
+    assert (
+        links["sk_test_x"]
+        == links["rk_test_x"]
+        == [
+            f"{test}/payments/pi_3Nabc",
+            f"{test}/events/evt_1Nxyz",
+            None,
+            None,
+            None,
+        ]
+    )
+    assert (
+        links["sk_live_x"]
+        == links["rk_live_x"]
+        == [
+            "https://dashboard.stripe.com/payments/pi_3Nabc",
+            "https://dashboard.stripe.com/events/evt_1Nxyz",
+            None,
+            None,
+            None,
+        ]
+    )
+    assert links["sk_contract"] == [None] * 5  # neither test nor live: no guess

@@ -11,7 +11,13 @@ from app.orders.reconcile import reconcile
 from app.orders.tables import Order
 from app.payments.gateway import GatewayConfig, PaymentGateway
 from tests.reliability.cluster import cluster  # noqa: F401 - a fixture
-from tests.reliability.ledger import assert_consistent, newest_session, sessions_since
+from tests.reliability.ledger import (
+    assert_consistent,
+    charges_since,
+    newest_refund,
+    newest_session,
+    sessions_since,
+)
 from tests.support.http import LiveServer
 from tests.support.stripe_sandbox import WEBHOOK_SECRET, SandboxServer
 
@@ -24,13 +30,17 @@ def ledger_sandbox(store_sandbox: SandboxServer) -> SandboxServer:
 
 @pytest.fixture(autouse=True)
 async def ledger(ledger_sandbox: SandboxServer) -> AsyncIterator[None]:
-    """After the test and a reconcile, every session it opened balances against the orders."""
+    """After the test and a reconcile, every session it opened, and every refund Stripe made
+    meanwhile, balances against the orders."""
     bookmark = await newest_session(ledger_sandbox)
+    refunds_bookmark = await newest_refund(ledger_sandbox)
     yield
-    await settle_ledger(ledger_sandbox, bookmark)
+    await settle_ledger(ledger_sandbox, bookmark, refunds_bookmark)
 
 
-async def settle_ledger(store_sandbox: SandboxServer, bookmark: str | None) -> None:
+async def settle_ledger(
+    store_sandbox: SandboxServer, bookmark: str | None, refunds_bookmark: str | None = None
+) -> None:
     checker = PaymentGateway(
         GatewayConfig(store_sandbox.api_key, WEBHOOK_SECRET, store_sandbox.url)
     )
@@ -39,7 +49,11 @@ async def settle_ledger(store_sandbox: SandboxServer, bookmark: str | None) -> N
         await reconcile(checker, stale_after=timedelta(0), max_checks=1_000_000)
     finally:
         await checker.close()
-    assert_consistent(await Order.select(), await sessions_since(store_sandbox, bookmark))
+    assert_consistent(
+        await Order.select(),
+        await sessions_since(store_sandbox, bookmark),
+        await charges_since(store_sandbox, refunds_bookmark),
+    )
 
 
 @pytest.fixture

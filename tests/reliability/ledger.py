@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
+from app.orders.tables import Order
 from tests.support.stripe_sandbox import SandboxServer, get_json
 
 # The statuses in which an order has taken the buyer's money (a refund comes after a payment).
 PAID = {"paid", "partially_refunded", "refunded"}
 # Stripe's money is known to the store either as a payment or held for a person to look at.
 ACCOUNTED = PAID | {"needs_review"}
+REFUNDED = {"partially_refunded", "refunded"}
 ACTIVE = {"pending", "processing"}
+REFUND_EVENT = "charge.refunded"
 
 
 async def newest_session(store_sandbox: SandboxServer) -> str | None:
@@ -39,10 +44,65 @@ async def sessions_since(
         cursor = f"&starting_after={page['data'][-1]['id']}"
 
 
+async def newest_refund(store_sandbox: SandboxServer) -> str | None:
+    """A bookmark: refunds made after it belong to the test that took it."""
+    page = await get_json(store_sandbox, f"/v1/events?type={REFUND_EVENT}&limit=1")
+    return page["data"][0]["id"] if page["data"] else None
+
+
+@dataclass(frozen=True)
+class StripeCharge:
+    """A payment as Stripe's own record tells it: charged, refunded so far, and in how many."""
+
+    payment_intent: str
+    amount: int
+    currency: str
+    amount_refunded: int
+    refunds: int
+
+
+async def charges_since(
+    store_sandbox: SandboxServer, bookmark: str | None
+) -> dict[str, StripeCharge]:
+    """Every payment refunded after `bookmark`, by payment intent, as Stripe now holds it.
+
+    Each refund's charge.refunded event carries the whole charge; refunds only grow, so the
+    largest figure is the charge as it stands.
+    """
+    charges: dict[str, StripeCharge] = {}
+    cursor = ""
+    while True:
+        path = f"/v1/events?type={REFUND_EVENT}&limit=100{cursor}"
+        page = await get_json(store_sandbox, path)
+        for event in page["data"]:
+            if event["id"] == bookmark:
+                return charges
+            charge = event["data"]["object"]
+            known = charges.get(charge["payment_intent"])
+            if known is None or charge["amount_refunded"] > known.amount_refunded:
+                charges[charge["payment_intent"]] = StripeCharge(
+                    payment_intent=charge["payment_intent"],
+                    amount=charge["amount"],
+                    currency=charge["currency"],
+                    amount_refunded=charge["amount_refunded"],
+                    refunds=len(charge["refunds"]["data"]),
+                )
+        if not page["has_more"]:
+            return charges
+        cursor = f"&starting_after={page['data'][-1]['id']}"
+
+
+async def charge_of(store_sandbox: SandboxServer, payment_intent: str) -> StripeCharge | None:
+    """One payment's refunds at Stripe; None while it has none."""
+    return (await charges_since(store_sandbox, None)).get(payment_intent)
+
+
 @dataclass(frozen=True)
 class Ledger:
     orders: list[dict[str, Any]]
     sessions: list[dict[str, Any]]
+    # Stripe's refunds since the test began, by payment intent; None: refunds are not checked.
+    charges: Mapping[str, StripeCharge] | None = field(default=None)
 
     def problems(self) -> list[str]:
         """Everything that would mean a lost, doubled, unfounded or orphaned payment."""
@@ -61,11 +121,12 @@ class Ledger:
             if order["status"] not in PAID:
                 continue
             session = by_id.get(order["stripe_session_id"] or "")
+            charged = (session or {}).get("amount_total"), (session or {}).get("currency")
             if session is None or session["payment_status"] != "paid":
                 found.append(f"order {order['id']} is {order['status']} without Stripe's word")
-            elif (session["amount_total"], session["currency"]) != (
-                order["total_cents"],
-                order["currency"],
+            elif charged != (order["paid_cents"], order["paid_currency"]) or (
+                # An amount other than the order's is the owner's call: only a flagged order.
+                charged != (order["total_cents"], order["currency"]) and not order["review_reason"]
             ):
                 found.append(f"order {order['id']} paid an amount other than its session's")
 
@@ -77,6 +138,39 @@ class Ledger:
                 found.append(f"session {session['id']} was paid but its order is {status}")
             if session["status"] == "open" and status not in ACTIVE:
                 found.append(f"session {session['id']} is payable but its order is {status}")
+        if self.charges is not None:
+            found += self._refund_problems(self.charges, ours)
+        return found
+
+    def _refund_problems(
+        self, charges: Mapping[str, StripeCharge], ours: list[dict[str, Any]]
+    ) -> list[str]:
+        """Each order's refunded amount is Stripe's, never more than it charged, and its status
+        says the same; every refund Stripe made of our payments is on an order."""
+        found: list[str] = []
+        for order in self.orders:
+            refunded, intent = order["refunded_cents"], order["payment_intent_id"]
+            charge = charges.get(intent or "")
+            at_stripe = charge.amount_refunded if charge else 0
+            if refunded > (order["paid_cents"] or 0):
+                found.append(f"order {order['id']} refunded {refunded}, more than it was paid")
+            if refunded != at_stripe:
+                found.append(
+                    f"order {order['id']} says {refunded} refunded, Stripe {at_stripe} ({intent})"
+                )
+            if charge is None:
+                if order["status"] in REFUNDED:
+                    found.append(f"order {order['id']} is {order['status']} with no refund")
+                continue
+            expected = "refunded" if at_stripe >= charge.amount else "partially_refunded"
+            if order["status"] != expected:
+                found.append(f"order {order['id']} is {order['status']}; Stripe says {expected}")
+        intents = {o["payment_intent_id"] for o in self.orders}
+        found += [
+            f"Stripe refunded {s['payment_intent']} but no order has that payment"
+            for s in ours
+            if s["payment_intent"] in charges and s["payment_intent"] not in intents
+        ]
         return found
 
 
@@ -85,6 +179,23 @@ def _order_key(session: dict[str, Any]) -> str:
     return f"{metadata['order_id']}/{metadata.get('checkout_token', '')}"
 
 
-def assert_consistent(orders: Iterable[dict[str, Any]], sessions: list[dict[str, Any]]) -> None:
-    problems = Ledger(list(orders), sessions).problems()
+def assert_consistent(
+    orders: Iterable[dict[str, Any]],
+    sessions: list[dict[str, Any]],
+    charges: Mapping[str, StripeCharge] | None = None,
+) -> None:
+    problems = Ledger(list(orders), sessions, charges).problems()
     assert not problems, "the ledger does not balance:\n  " + "\n  ".join(problems)
+
+
+@pytest.fixture
+async def balanced_ledger(store_sandbox: SandboxServer) -> AsyncIterator[None]:
+    """For tests outside this package: afterwards, the sessions opened and the refunds made
+    during the test balance against the orders (no reconcile: the test settles its orders)."""
+    sessions, refunds = await newest_session(store_sandbox), await newest_refund(store_sandbox)
+    yield
+    assert_consistent(
+        await Order.select(),
+        await sessions_since(store_sandbox, sessions),
+        await charges_since(store_sandbox, refunds),
+    )

@@ -38,6 +38,29 @@ def line_items(*prices: tuple[str, int, int]) -> list[dict[str, Any]]:
     ]
 
 
+def shipping_rate_data(amount: int = 490, name: str = "Standard shipping") -> dict[str, Any]:
+    """A rate as the store sends it: fixed, in dollars, 2 to 5 business days."""
+    return {
+        "shipping_rate_data": {
+            "type": "fixed_amount",
+            "fixed_amount": {"amount": amount, "currency": "usd"},
+            "display_name": name,
+            "delivery_estimate": {
+                "minimum": {"unit": "business_day", "value": 2},
+                "maximum": {"unit": "business_day", "value": 5},
+            },
+        }
+    }
+
+
+def shipping(amount: int = 490, name: str = "Standard shipping") -> dict[str, Any]:
+    """The store's shipping parameters: the US and Canada, one rate."""
+    return {
+        "shipping_address_collection": {"allowed_countries": ["US", "CA"]},
+        "shipping_options": [shipping_rate_data(amount, name)],
+    }
+
+
 def session_params(receiver: Receiver, **overrides: Any) -> dict[str, Any]:
     return {
         "mode": "payment",

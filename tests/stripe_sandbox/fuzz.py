@@ -16,6 +16,12 @@ _SESSION = [
     ("line_items[0][price_data][currency]", "usd"),
     ("line_items[0][price_data][unit_amount]", "100"),
     ("line_items[0][price_data][product_data][name]", "Mug"),
+    ("shipping_address_collection[allowed_countries][0]", "US"),
+    ("shipping_options[0][shipping_rate_data][display_name]", "Standard"),
+    ("shipping_options[0][shipping_rate_data][fixed_amount][amount]", "490"),
+    ("shipping_options[0][shipping_rate_data][fixed_amount][currency]", "usd"),
+    ("shipping_options[0][shipping_rate_data][delivery_estimate][maximum][unit]", "day"),
+    ("shipping_options[0][shipping_rate_data][delivery_estimate][maximum][value]", "5"),
 ]
 _NAMES = [name for name, _ in _SESSION] + [
     "metadata[order]",
@@ -25,6 +31,8 @@ _NAMES = [name for name, _ in _SESSION] + [
     "expand[]",
     "payment_intent_data[metadata][k]",
     "line_items[0][price_data][product_data][metadata][k]",
+    "shipping_options[0][shipping_rate]",
+    "shipping_options[1][shipping_rate_data][metadata][k]",
 ]
 _PATHS = [
     "/v1/checkout/sessions",

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
+from tests.stripe_sandbox.conftest import shipping
 from tests.support.browser import csp_violations
-from tests.support.stripe_sandbox import FUTURE_EXPIRY, Receiver
+from tests.support.stripe_sandbox import FUTURE_EXPIRY, Receiver, fill_address
 
 pytestmark = pytest.mark.browser
 
@@ -36,3 +37,49 @@ async def test_paying_with_4242_redirects_to_success_url_without_csp_violations(
     assert not [e for e in console_errors if "Content Security Policy" in e]
     paid = await stripe_client.v1.checkout.sessions.retrieve_async(session.id)
     assert paid.payment_status == "paid"
+
+
+async def test_shipping_to_an_address_without_javascript(
+    page_without_js: Page, stripe_client: Any, new_session: Any, receiver: Receiver
+) -> None:
+    page = page_without_js
+    session = await new_session(**shipping())
+
+    await page.goto(session.url)
+    assert await page.locator("#shippingCountry option").all_inner_texts() == [
+        "Canada",
+        "United States",
+    ]
+    await page.fill("#email", "ada@example.com")
+    await fill_address(
+        page,
+        {
+            "shippingName": "Zoë <b>Ünal</b>",
+            "shippingCountry": "CA",
+            "shippingAddressLine1": "北京市朝阳区建国路88号",
+            "shippingAddressLine2": "",
+            "shippingLocality": "Montréal",
+            "shippingAdministrativeArea": "QC",
+            "shippingPostalCode": "H2X 1Y4",
+        },
+    )
+    await page.fill("#cardNumber", "4242 4242 4242 4242")
+    await page.fill("#cardExpiry", FUTURE_EXPIRY)
+    await page.fill("#cardCvc", "123")
+    await page.fill("#billingName", "Zoë Ünal")
+    assert await page.locator("#order-shipping").inner_text() == "$4.90"
+    async with page.expect_navigation(url=f"{receiver.url}/checkout/success**"):
+        await page.get_by_role("button", name="Pay $51.90").click()
+
+    paid = await stripe_client.v1.checkout.sessions.retrieve_async(session.id)
+    assert paid.collected_information.shipping_details.to_dict() == {
+        "name": "Zoë <b>Ünal</b>",
+        "address": {
+            "city": "Montréal",
+            "country": "CA",
+            "line1": "北京市朝阳区建国路88号",
+            "line2": None,
+            "postal_code": "H2X 1Y4",
+            "state": "QC",
+        },
+    }

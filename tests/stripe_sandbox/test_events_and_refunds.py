@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 import stripe
 
 from tests.stripe_sandbox.conftest import events_for
+from tests.stripe_sandbox.schema import schema_problems
 from tests.support.stripe_sandbox import submit_card
 
 
@@ -111,3 +113,80 @@ async def test_an_unpaid_session_cannot_be_refunded(stripe_client: Any, new_sess
     assert raised.value.http_status == 404
     session = await new_session()
     assert await events_for(stripe_client, session.id, "charge.refunded") == []
+
+
+async def test_an_expanded_charge_is_the_whole_charge_as_stripe_describes_it(
+    stripe_client: Any, new_session: Any, http: httpx.AsyncClient
+) -> None:
+    session = await _paid_session(new_session, http, stripe_client)
+
+    refund = await stripe_client.v1.refunds.create_async(
+        {"payment_intent": session.payment_intent, "amount": 700, "expand": ["charge"]}
+    )
+
+    body = refund.to_dict()
+    assert schema_problems(body, "refund") == []
+    charge = body["charge"]
+    assert (charge["object"], charge["amount_refunded"], charge["refunded"]) == (
+        "charge",
+        700,
+        False,
+    )
+    assert charge["payment_intent"] == session.payment_intent
+    assert [r["id"] for r in charge["refunds"]["data"]] == [refund.id]
+    announced = await stripe_client.v1.events.list_async({"type": "charge.refunded", "limit": 100})
+    [event] = [e for e in announced.data if e.data.object.id == charge["id"]]
+    assert schema_problems(event.data.object.to_dict(), "charge") == []
+    assert event.data.object.to_dict() == charge
+
+
+async def test_a_charge_stays_an_id_unless_expanded(
+    stripe_client: Any, new_session: Any, http: httpx.AsyncClient
+) -> None:
+    session = await _paid_session(new_session, http, stripe_client)
+
+    refund = await stripe_client.v1.refunds.create_async(
+        {"payment_intent": session.payment_intent, "amount": 100}
+    )
+
+    assert isinstance(refund.charge, str) and refund.charge.startswith("ch_")
+    assert schema_problems(refund.to_dict(), "refund") == []
+
+
+async def test_what_the_sandbox_cannot_expand_is_refused_before_refunding(
+    stripe_client: Any, new_session: Any, http: httpx.AsyncClient
+) -> None:
+    session = await _paid_session(new_session, http, stripe_client)
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await stripe_client.v1.refunds.create_async(
+            {"payment_intent": session.payment_intent, "expand": ["charge", "payment_intent"]}
+        )
+
+    assert (raised.value.http_status, raised.value.param) == (400, "expand[1]")
+    whole = await stripe_client.v1.refunds.create_async({"payment_intent": session.payment_intent})
+    assert whole.amount == session.amount_total
+
+
+async def test_one_idempotency_key_makes_one_refund(
+    stripe_client: Any, new_session: Any, http: httpx.AsyncClient
+) -> None:
+    session = await _paid_session(new_session, http, stripe_client)
+    key = secrets.token_hex(8)
+    params = {"payment_intent": session.payment_intent, "amount": 300, "expand": ["charge"]}
+
+    first = await stripe_client.v1.refunds.create_async(params, {"idempotency_key": key})
+    again = await stripe_client.v1.refunds.create_async(params, {"idempotency_key": key})
+
+    assert again.id == first.id
+    assert again.charge.amount_refunded == 300
+    refunded = await stripe_client.v1.events.list_async({"type": "charge.refunded", "limit": 100})
+    assert [
+        e.data.object.amount_refunded for e in refunded.data if e.data.object.id == first.charge.id
+    ] == [300]
+    with pytest.raises(stripe.IdempotencyError) as raised:
+        await stripe_client.v1.refunds.create_async(
+            {**params, "amount": 301}, {"idempotency_key": key}
+        )
+    assert raised.value.http_status == 400
+    assert raised.value.json_body["error"]["type"] == "idempotency_error"

@@ -143,8 +143,10 @@ async def test_malformed_card_details_are_errors_on_the_page(
     assert (await stripe_client.v1.checkout.sessions.retrieve_async(session.id)).status == "open"
 
 
-async def authentication_page(http: httpx.AsyncClient, session: Any) -> tuple[str, str]:
-    response = await submit_card(http, session.url, "4000 0000 0000 3220")
+async def authentication_page(
+    http: httpx.AsyncClient, session: Any, *, address: dict[str, str] | None = None
+) -> tuple[str, str]:
+    response = await submit_card(http, session.url, "4000 0000 0000 3220", address=address)
     assert response.status_code == 303
     assert response.headers["location"] == f"/pay/{session.id}/authenticate"
     page = await http.get(response.headers["location"])

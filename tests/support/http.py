@@ -55,9 +55,11 @@ async def running(application: Litestar) -> AsyncIterator[Litestar]:
 
 
 @asynccontextmanager
-async def browser_like(application: Litestar, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def browser_like(
+    application: Litestar, base_url: str, client: tuple[str, int] = ("127.0.0.1", 123)
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client with its own cookie jar (one visitor), talking to the app in this event loop."""
-    transport = httpx.ASGITransport(app=application)
+    transport = httpx.ASGITransport(app=application, client=client)
     async with httpx.AsyncClient(
         transport=transport, base_url=base_url, follow_redirects=False
     ) as http:

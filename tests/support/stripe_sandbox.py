@@ -214,6 +214,19 @@ async def fault_control(sandbox: SandboxServer) -> AsyncIterator[Callable[..., A
 FUTURE_EXPIRY = f"12 / {(date.today().year + 3) % 100:02d}"
 CARD_ACTION = re.compile(r'<form class="card-form" method="post" action="([^"]+)"')
 LATER_ACTION = re.compile(r'<form method="post" action="([^"]+/later)"')
+# What a buyer types when the page asks where to ship (the country: the page's own choice).
+DEFAULT_ADDRESS = {
+    "shippingName": "Ada Lovelace",
+    "shippingAddressLine1": "12 Analytical Row",
+    "shippingAddressLine2": "Flat 3",
+    "shippingLocality": "Springfield",
+    "shippingAdministrativeArea": "IL",
+    "shippingPostalCode": "62701",
+}
+_COUNTRY_SELECT = re.compile(
+    r'<select id="shippingCountry" name="shippingCountry"[^>]*>(.*?)</select>', re.S
+)
+_OPTION = re.compile(r'<option value="([A-Z]{2})"( selected)?>')
 
 
 async def submit_card(
@@ -225,8 +238,13 @@ async def submit_card(
     cvc: str = "123",
     email: str = "ada@example.com",
     name: str = "Ada Lovelace",
+    address: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """What a buyer does: open the hosted page, fill in the card form, press Pay."""
+    """What a buyer does: open the hosted page, fill in the card form, press Pay.
+
+    When the page asks for a shipping address, DEFAULT_ADDRESS (in the country the page offers
+    first) is typed, with `address` written over it field by field.
+    """
     page = await http.get(url)
     assert page.status_code == 200, page.text
     action = CARD_ACTION.search(page.text)
@@ -238,17 +256,51 @@ async def submit_card(
         "cardExpiry": expiry,
         "cardCvc": cvc,
         "billingName": name,
+        **shipping_address(page.text, address),
     }
     return await http.post(urljoin(url, action.group(1)), data=form)
 
 
+def shipping_address(page: str, address: dict[str, str] | None = None) -> dict[str, str]:
+    """The address fields a buyer fills in on `page`: none if it asks for none (unless given)."""
+    select = _COUNTRY_SELECT.search(page)
+    if select is None:
+        return dict(address or {})
+    options = _OPTION.findall(select.group(1))
+    assert options, "the country list is empty"
+    country = next((code for code, selected in options if selected), options[0][0])
+    return {**DEFAULT_ADDRESS, "shippingCountry": country, **(address or {})}
+
+
+async def fill_address(page: Any, address: dict[str, str] | None = None) -> None:
+    """In a browser (a Playwright page): where the hosted page asks where to ship, type
+    DEFAULT_ADDRESS with `address` written over it; a page that asks for none is left alone."""
+    if not await page.locator("#shippingName").count():
+        return
+    for name, value in {**DEFAULT_ADDRESS, **(address or {})}.items():
+        if name == "shippingCountry":
+            await page.select_option(f"#{name}", value)
+        else:
+            await page.fill(f"#{name}", value)
+
+
 async def submit_later(
-    http: httpx.AsyncClient, url: str, *, outcome: str, email: str = "ada@example.com"
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    outcome: str,
+    email: str = "ada@example.com",
+    address: dict[str, str] | None = None,
 ) -> httpx.Response:
     page = await http.get(url)
     action = LATER_ACTION.search(page.text)
     assert action, "the page offers no delayed payment method"
-    form = {"_csrf_token": csrf_token(page.text), "email": email, "outcome": outcome}
+    form = {
+        "_csrf_token": csrf_token(page.text),
+        "email": email,
+        "outcome": outcome,
+        **shipping_address(page.text, address),
+    }
     return await http.post(urljoin(url, action.group(1)), data=form)
 
 

@@ -1,0 +1,105 @@
+"""sign_in and sign_out: a throttled, constant-cost password check that never blocks the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.db import utcnow
+from app.owner.audit import Action, record
+from app.owner.sessions import Owner, close_session, open_session
+from app.owner.tables import BaseUser, SignInAttempt
+
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+# Hashed for a name that does not exist, so it costs what a wrong password costs.
+_NOBODY_SALT = "no-such-owner-salt"
+
+
+class SignInFailed(Exception):
+    """Wrong name or password (the same answer for both)."""
+
+
+class SignInThrottled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    username: str
+
+
+async def sign_in(username: str, password: str, address: str) -> SignedIn:
+    """A new session for the owner, or SignInFailed / SignInThrottled; every outcome audited."""
+    username, address = username[:100], address[:64]
+    now = utcnow()
+    # Counted before the password is looked at, and this attempt first: concurrent guesses
+    # each see the ones inserted before them, so a burst cannot slip past the limit.
+    [attempt] = await SignInAttempt.insert(
+        SignInAttempt(username=username, address=address, at=now, failed=True)
+    ).returning(SignInAttempt.id)
+    await SignInAttempt.delete().where(SignInAttempt.at < now - WINDOW)
+    fifth = await (
+        SignInAttempt.select(SignInAttempt.at)
+        .where(
+            SignInAttempt.failed.eq(True)
+            & (SignInAttempt.at > now - WINDOW)
+            & (SignInAttempt.id < attempt["id"])
+            & ((SignInAttempt.username == username) | (SignInAttempt.address == address))
+        )
+        .order_by(SignInAttempt.at, ascending=False)
+        .offset(MAX_FAILURES - 1)
+        .first()
+    )
+    if fifth is not None:
+        await SignInAttempt.delete().where(SignInAttempt.id == attempt["id"])
+        await record(Action.SIGN_IN_THROTTLED, actor=username, address=address)
+        retry_after = (fifth["at"] + WINDOW - now).total_seconds()
+        raise SignInThrottled(max(1, math.ceil(retry_after)))
+
+    user_id = await _check_password(username, password)
+    if user_id is None:
+        await record(Action.SIGN_IN_FAILED, actor=username, address=address)
+        raise SignInFailed(username)
+    await SignInAttempt.update({SignInAttempt.failed: False}).where(
+        SignInAttempt.id == attempt["id"]
+    )
+    # Piccolo's user table keeps a naive timestamp: UTC, as everything else here.
+    last_login = now.replace(tzinfo=None)
+    await BaseUser.update({BaseUser.last_login: last_login}).where(BaseUser.id == user_id)
+    token = await open_session(user_id)
+    await record(Action.SIGNED_IN, actor=username, address=address)
+    return SignedIn(token=token, username=username)
+
+
+async def sign_out(token: str | None, address: str) -> Owner | None:
+    owner = await close_session(token)
+    if owner is not None:
+        await record(Action.SIGNED_OUT, actor=owner.username, address=address)
+    return owner
+
+
+async def _check_password(username: str, password: str) -> int | None:
+    user = await (
+        BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active)
+        .where(BaseUser.username == username)
+        .first()
+    )
+    if user is not None:
+        _, iterations, salt, _ = BaseUser.split_stored_password(user["password"])
+        stored = user["password"]
+    else:
+        iterations, salt, stored = str(BaseUser._pbkdf2_iteration_count), _NOBODY_SALT, ""
+    # PBKDF2 releases the GIL: in a thread it costs this request time, not everyone's.
+    hashed = await asyncio.to_thread(
+        BaseUser.hash_password, password[: BaseUser._max_password_length], salt, int(iterations)
+    )
+    if user is None or not user["active"] or not hmac.compare_digest(hashed, stored):
+        return None
+    return int(user["id"])

@@ -1,0 +1,51 @@
+"""Owner sessions, sign-in attempts and the audit trail; owners are Piccolo's own BaseUser rows."""
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+__all__ = ["AuditEntry", "BaseUser", "OwnerSession", "SignInAttempt"]
+
+
+class OwnerSession(Table, tablename="owner_session"):
+    """A signed-in browser. The cookie holds the token; only its SHA-256 is stored."""
+
+    id = Serial(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(BaseUser, null=False, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    seen_at = Timestamptz(default=TimestamptzNow())
+
+
+class SignInAttempt(Table, tablename="owner_sign_in_attempt"):
+    """Counted before the password is checked, so every worker throttles from one tally."""
+
+    id = Serial(primary_key=True)
+    username = Varchar(length=100, index=True)
+    address = Varchar(length=64, index=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    failed = Boolean(default=True)
+
+
+class AuditEntry(Table, tablename="owner_audit"):
+    """What owners did, and every sign-in: written by the services, edited by nothing."""
+
+    id = Serial(primary_key=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    actor = Varchar(length=100)  # the name as typed for a failed sign-in; kept if the owner goes
+    action = Varchar(length=40)
+    order_id = Integer(null=True, default=None, index=True)
+    address = Varchar(length=64, default="")
+    detail = Text(default="")
+    # What Stripe named the effect (a refund id): a retried action is recorded once.
+    reference = Varchar(length=255, null=True, default=None, unique=True)

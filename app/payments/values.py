@@ -1,0 +1,84 @@
+"""What the payments gateway hands the store: plain values and errors, no Stripe types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class PaymentServiceUnavailable(Exception):
+    """Stripe could not be reached, timed out or failed; nothing is known to have happened."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook that is not provably from Stripe: unsigned, badly signed, stale or not JSON."""
+
+
+class SessionNotOpen(Exception):
+    """Stripe refused to expire a session that is already complete or expired."""
+
+
+class RefundRefused(Exception):
+    """Stripe refused a refund (too much, already refunded, unknown payment, key reused)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message  # Stripe's own words, fit to show the owner
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    name: str
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    url: str | None
+    status: str  # open, complete, expired
+    payment_status: str  # unpaid, paid, no_payment_required
+    amount_total: int | None
+    currency: str | None
+    payment_intent: str | None
+    client_reference_id: str | None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    livemode: bool = False  # False for test-mode keys and the sandbox
+    customer_email: str | None = None  # what the buyer typed on Stripe's page
+
+
+@dataclass(frozen=True, slots=True)
+class Refunded:
+    refund_id: str
+    amount_refunded: int  # the charge's total refunded so far, this refund included
+    fully_refunded: bool
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    type: str
+    object: Mapping[str, Any]
+
+
+def session_from(session: Mapping[str, Any]) -> CheckoutSession:
+    """A Checkout Session object (from the API, or as an event carried it) as plain values."""
+    payment_intent = session.get("payment_intent")
+    if payment_intent is not None and not isinstance(payment_intent, str):
+        payment_intent = payment_intent.get("id")
+    return CheckoutSession(
+        id=session["id"],
+        url=session.get("url"),
+        status=session.get("status") or "open",
+        payment_status=session.get("payment_status") or "unpaid",
+        amount_total=session.get("amount_total"),
+        currency=session.get("currency"),
+        payment_intent=payment_intent,
+        client_reference_id=session.get("client_reference_id"),
+        metadata=dict(session.get("metadata") or {}),
+        livemode=session.get("livemode") is True,
+        customer_email=(session.get("customer_details") or {}).get("email"),
+    )

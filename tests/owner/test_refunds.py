@@ -1,0 +1,528 @@
+"""The owner refunds from an order's page: once at Stripe, Stripe's figure kept, mistakes said."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from app.money import format_amount, format_money
+from app.orders.tables import Order
+from app.owner.accounts import add_owner
+from app.owner.tables import AuditEntry
+from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable, Refunded
+from app.settings import Settings
+from tests.reliability.ledger import (
+    Ledger,
+    balanced_ledger,  # noqa: F401 - a fixture
+    charge_of,
+    charges_since,
+    newest_refund,
+    newest_session,
+    sessions_since,
+)
+from tests.support.checkout import Shopper, deliver, order_rows, webhook_for
+from tests.support.http import browser_like, csrf_token, texts_of
+from tests.support.owner import FORM_TOKEN, OWNER_HTMX, OWNER_PASSWORD, OwnerBrowser, paid_order
+from tests.support.stripe_sandbox import Receiver, SandboxServer, refund
+
+pytestmark = pytest.mark.usefixtures("balanced_ledger")
+
+STRIPE_DOWN = "Stripe could not be reached: nothing was refunded."
+TOO_MUCH = "a cent more than Stripe charged"
+
+
+# --- reading the owner's order page -------------------------------------------------------------
+
+
+def panel(page: str) -> dict[str, str]:
+    """The order panel's data-* attributes (status, total-cents, refunded-cents, …)."""
+    match = re.search(r'<section id="owner-order"([^>]*)>', page)
+    assert match, "the response has no order panel"
+    return dict(re.findall(r'data-([\w-]+)="([^"]*)"', match.group(1)))
+
+
+def prefilled(page: str) -> str | None:
+    """The refund form's amount field as the page fills it in; None without a refund form."""
+    match = re.search(r'<input id="amount"[^>]*\bvalue="([^"]*)"', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def beside(page: str, element_id: str) -> str | None:
+    """The text of the message with this id (amount-error, note-error), if the page has one."""
+    match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', page)
+    return html.unescape(match.group(1)).strip() if match else None
+
+
+def timeline(page: str, kind: str) -> list[str]:
+    """The timeline's entries of one kind ("status", "stripe" or "owner"), without their time."""
+    return [text.partition(" UTC ")[2] for text in texts_of(page, "li", f"timeline-{kind}")]
+
+
+def has_refund_form(page: str) -> bool:
+    return 'id="refund-form"' in page
+
+
+# --- what the store and Stripe hold -------------------------------------------------------------
+
+
+def typed(cents: int) -> str:
+    """An amount as the owner types it (and the form prefills it): 1250 -> "12.50"."""
+    return format_amount(cents, "usd")
+
+
+def money(cents: int) -> str:
+    return format_money(cents, "usd")
+
+
+async def bought(shopper: Shopper) -> tuple[int, int]:
+    """A paid order (paid_order's) and what Stripe charged for it (as the order keeps it)."""
+    order_id = await paid_order(shopper)
+    return order_id, (await order_row(order_id))["paid_cents"]
+
+
+async def order_row(order_id: int) -> dict[str, Any]:
+    row = await Order.select().where(Order.id == order_id).first()
+    assert row is not None
+    return row
+
+
+async def at_stripe(sandbox: SandboxServer, payment_intent: str) -> tuple[int, int]:
+    """(amount refunded, number of refunds) of a payment, from the sandbox's own record."""
+    charge = await charge_of(sandbox, payment_intent)
+    return (charge.amount_refunded, charge.refunds) if charge else (0, 0)
+
+
+async def audit(order_id: int, action: str = "refunded") -> list[dict[str, Any]]:
+    return await (
+        AuditEntry.select()
+        .where((AuditEntry.order_id == order_id) & (AuditEntry.action == action))
+        .order_by(AuditEntry.id)
+    )
+
+
+# --- the owner's forms --------------------------------------------------------------------------
+
+
+def form_in(page: str) -> dict[str, str]:
+    """The refund form as a page (or a fragment) shows it, to submit unchanged."""
+    token, amount = FORM_TOKEN.search(page), prefilled(page)
+    assert token and amount is not None, "no refund form here"
+    return {"amount": amount, "form_token": token.group(1)}
+
+
+async def refund_form(
+    browser: OwnerBrowser, order_id: int, amount: str | None = None
+) -> dict[str, str]:
+    """Open the order page and fill in its refund form: `amount`, or what the page prefilled."""
+    form = form_in((await browser.page(f"/owner/orders/{order_id}")).text)
+    return form if amount is None else {**form, "amount": amount}
+
+
+async def submit(
+    browser: OwnerBrowser, order_id: int, form: dict[str, str], *, htmx: bool = True
+) -> httpx.Response:
+    return await browser.post(f"/owner/orders/{order_id}/refund", form, htmx=htmx)
+
+
+@asynccontextmanager
+async def another_owner(
+    app: Litestar, settings: Settings, name: str
+) -> AsyncIterator[OwnerBrowser]:
+    """An owner besides alice, signed in on a browser of their own."""
+    await add_owner(name, OWNER_PASSWORD)
+    async with browser_like(app, settings.public_url) as http:
+        browser = OwnerBrowser(http)
+        assert (await browser.sign_in(name, OWNER_PASSWORD)).status_code == 303
+        yield browser
+
+
+@pytest.fixture
+async def bob(
+    stripe_store: Litestar, settings: Settings, owner: OwnerBrowser
+) -> AsyncIterator[OwnerBrowser]:
+    async with another_owner(stripe_store, settings, "bob") as browser:
+        yield browser
+
+
+def hold_stripes_answer(
+    monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[Refunded], Awaitable[None]]
+) -> None:
+    """Run `meanwhile` after Stripe made a refund and before the store applies its answer."""
+    real = PaymentGateway.refund_payment
+
+    async def held(self: PaymentGateway, **call: Any) -> Refunded:
+        refunded = await real(self, **call)
+        await meanwhile(refunded)
+        return refunded
+
+    monkeypatch.setattr(PaymentGateway, "refund_payment", held)
+
+
+# --- refunding ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain form"])
+async def test_a_partial_refund_keeps_stripes_figure(
+    owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer, htmx: bool
+) -> None:
+    order_id, paid = await bought(shopper)
+    response = await owner.refund(order_id, "5.00", htmx=htmx)
+    if htmx:
+        assert response.status_code == 200, response.text
+        assert "<html" not in response.text  # the panel alone, swapped in place
+        assert "Refunded $5.00; $5.00 in all." in response.text
+        assert panel(response.text)["refunded-cents"] == "500"
+    else:
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/owner/orders/{order_id}"
+
+    row = await order_row(order_id)
+    assert (row["status"], row["refunded_cents"]) == ("partially_refunded", 500)
+    assert await at_stripe(store_sandbox, row["payment_intent_id"]) == (500, 1)
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert panel(page)["status"] == "partially_refunded"
+    assert panel(page)["refunded-cents"] == "500"
+    assert prefilled(page) == typed(paid - 500)  # what is left to refund
+    [entry] = await audit(order_id)
+    assert entry["actor"] == "alice" and entry["reference"].startswith("re_")
+    assert "$5.00" in entry["detail"]
+    [action] = timeline(page, "owner")
+    assert action.startswith("Refunded: $5.00") and action.endswith("by alice")
+    assert "Paid → Partially refunded" in timeline(page, "status")
+
+
+async def test_a_second_partial_refund_adds_up_at_stripe(
+    owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer
+) -> None:
+    order_id, paid = await bought(shopper)
+    for amount in ("5.00", "10.00"):
+        assert (await owner.refund(order_id, amount)).status_code == 200
+    rest = paid - 1500
+    response = await owner.refund(order_id, typed(rest))  # exactly what is refundable
+    assert response.status_code == 200, response.text
+    assert f"Refunded {money(rest)}; {money(paid)} in all." in response.text
+    row = await order_row(order_id)
+    assert (row["status"], row["refunded_cents"]) == ("refunded", paid)
+    assert await at_stripe(store_sandbox, row["payment_intent_id"]) == (paid, 3)
+    details = [entry["detail"].split()[0] for entry in await audit(order_id)]
+    assert details == ["$5.00", "$10.00", money(rest)]
+    changes = timeline(response.text, "status")
+    assert changes[-2:] == ["Paid → Partially refunded", "Partially refunded → Refunded"]
+
+
+async def test_the_refund_webhook_afterwards_changes_nothing(
+    owner: OwnerBrowser, shopper: Shopper, receiver: Receiver, store_sandbox: SandboxServer
+) -> None:
+    order_id = await paid_order(shopper)
+    assert (await owner.refund(order_id, "5.00")).status_code == 200
+    before = await order_row(order_id)
+    body, signature = await webhook_for(receiver, "charge.refunded", before["payment_intent_id"])
+    for _ in range(2):  # and its retry
+        assert (await deliver(shopper.http, body, signature)).status_code == 200
+    assert await order_row(order_id) == before
+    assert await at_stripe(store_sandbox, before["payment_intent_id"]) == (500, 1)
+    assert len(await audit(order_id)) == 1
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert [entry.split()[:2] for entry in timeline(page, "stripe")] == [
+        ["Stripe:", "charge.refunded"]  # recorded once, the replay not at all
+    ]
+
+
+async def test_the_refund_webhook_arriving_first_agrees(
+    owner: OwnerBrowser, shopper: Shopper, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = await paid_order(shopper)
+
+    async def webhook_first(refunded: Refunded) -> None:
+        body, signature = await webhook_for(receiver, "charge.refunded", refunded.refund_id)
+        assert (await deliver(shopper.http, body, signature)).status_code == 200
+        assert (await order_row(order_id))["refunded_cents"] == 500
+
+    hold_stripes_answer(monkeypatch, webhook_first)
+    response = await owner.refund(order_id, "5.00")
+    assert response.status_code == 200, response.text
+    assert panel(response.text)["refunded-cents"] == "500"
+    row = await order_row(order_id)
+    assert (row["status"], row["refunded_cents"]) == ("partially_refunded", 500)
+    assert len(await audit(order_id)) == 1
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert timeline(page, "status").count("Paid → Partially refunded") == 1
+
+
+async def test_an_older_figure_arriving_late_never_undoes_a_newer_one(
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    receiver: Receiver,
+    store_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order_id, paid = await bought(shopper)
+    intent = (await order_row(order_id))["payment_intent_id"]
+
+    async def another_refund_lands_first(_: Refunded) -> None:
+        await refund(store_sandbox, intent, 1000)  # from Stripe's dashboard, say
+        body, signature = await webhook_for(
+            receiver, "charge.refunded", intent, amount_refunded=1500
+        )
+        assert (await deliver(shopper.http, body, signature)).status_code == 200
+
+    hold_stripes_answer(monkeypatch, another_refund_lands_first)
+    response = await owner.refund(order_id, "5.00")  # Stripe answers "500 refunded in all"
+    assert response.status_code == 200, response.text
+    assert panel(response.text)["refunded-cents"] == "1500"
+    assert prefilled(response.text) == typed(paid - 1500)
+    assert (await order_row(order_id))["refunded_cents"] == 1500
+    assert await at_stripe(store_sandbox, intent) == (1500, 2)
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after another", "at the same time"])
+async def test_the_same_form_submitted_twice_refunds_once(
+    owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer, at_once: bool
+) -> None:
+    order_id = await paid_order(shopper)
+    form = await refund_form(owner, order_id, "5.00")
+    if at_once:
+        responses = await asyncio.gather(*(submit(owner, order_id, form) for _ in range(2)))
+    else:
+        responses = [await submit(owner, order_id, form) for _ in range(2)]
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    assert [panel(r.text)["refunded-cents"] for r in responses] == ["500", "500"]
+    row = await order_row(order_id)
+    assert await at_stripe(store_sandbox, row["payment_intent_id"]) == (500, 1)
+    assert row["refunded_cents"] == 500
+    assert len(await audit(order_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("", "Enter an amount."),
+        ("abc", "Enter an amount like 12.50, with at most 2 decimals."),
+        ("-1", "Enter an amount like 12.50, with at most 2 decimals."),
+        ("0", "Enter an amount above zero."),
+        ("1e3", "Enter an amount like 12.50, with at most 2 decimals."),
+        ("1.234", "Enter an amount like 12.50, with at most 2 decimals."),
+        (TOO_MUCH, "At most {paid} can be refunded."),
+    ],
+)
+async def test_a_bad_amount_is_said_beside_the_field_and_sends_nothing(
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+    store_faults: Callable[..., Awaitable[None]],
+    amount: str,
+    message: str,
+) -> None:
+    order_id, paid = await bought(shopper)
+    before = await order_row(order_id)
+    if amount == TOO_MUCH:
+        amount, message = typed(paid + 1), message.format(paid=money(paid))
+    form = await refund_form(owner, order_id, amount)
+    await store_faults(error_rate=1.0)  # had the store asked Stripe, it would answer 503
+    for htmx in (True, False):
+        response = await submit(owner, order_id, form, htmx=htmx)
+        assert response.status_code == 422, response.text
+        assert beside(response.text, "amount-error") == message
+        assert prefilled(response.text) == amount  # as typed, to correct it
+        assert ("<html" in response.text) is not htmx
+    await store_faults()
+    assert await at_stripe(store_sandbox, before["payment_intent_id"]) == (0, 0)
+    assert await order_row(order_id) == before
+    assert await audit(order_id) == []
+
+
+@pytest.mark.parametrize(
+    "trouble", [{"error_rate": 1.0}, {"latency_ms": 2500}], ids=["stripe fails", "too slow"]
+)
+async def test_when_stripe_fails_nothing_is_refunded_and_the_same_form_works_later(
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+    store_faults: Callable[..., Awaitable[None]],
+    trouble: dict[str, float],
+) -> None:
+    order_id = await paid_order(shopper)
+    before = await order_row(order_id)
+    form = await refund_form(owner, order_id, "5.00")
+    await store_faults(**trouble)  # the store's Stripe timeout is 2 s
+    response = await submit(owner, order_id, form)
+    assert response.status_code == 503, response.text
+    assert STRIPE_DOWN in (beside(response.text, "amount-error") or "")
+    assert form_in(response.text) == form  # shown again as it was sent, its token too
+    await store_faults()
+    assert await order_row(order_id) == before
+    assert await at_stripe(store_sandbox, before["payment_intent_id"]) == (0, 0), (
+        "the owner read 'nothing was refunded'"
+    )
+
+    for _ in range(2):  # the same form again, and once more: one refund
+        response = await submit(owner, order_id, form)
+        assert response.status_code == 200, response.text
+    assert await at_stripe(store_sandbox, before["payment_intent_id"]) == (500, 1)
+    assert (await order_row(order_id))["refunded_cents"] == 500
+
+
+async def test_when_stripes_answer_is_lost_trying_again_refunds_once(
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order_id = await paid_order(shopper)
+    intent = (await order_row(order_id))["payment_intent_id"]
+
+    async def answer_lost(_: Refunded) -> None:
+        monkeypatch.undo()  # only this once
+        raise PaymentServiceUnavailable("timed out reading Stripe's answer")
+
+    hold_stripes_answer(monkeypatch, answer_lost)
+    response = await owner.refund(order_id, "5.00")
+    assert response.status_code == 503, response.text
+    assert await at_stripe(store_sandbox, intent) == (500, 1)  # Stripe did refund
+
+    again = form_in(response.text)  # "Try again": the form as the answer showed it
+    assert again["amount"] == "5.00"
+    for _ in range(2):  # and once more
+        response = await submit(owner, order_id, again)
+        assert response.status_code == 200, response.text
+    assert await at_stripe(store_sandbox, intent) == (500, 1)
+    assert (await order_row(order_id))["refunded_cents"] == 500
+    assert len(await audit(order_id)) == 1
+
+
+async def test_two_owners_refunding_in_full_at_once_refund_once(
+    owner: OwnerBrowser, bob: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer
+) -> None:
+    order_id, paid = await bought(shopper)
+    forms = [await refund_form(browser, order_id) for browser in (owner, bob)]
+    assert [form["amount"] for form in forms] == [typed(paid)] * 2
+    responses = await asyncio.gather(
+        *(
+            submit(browser, order_id, form)
+            for browser, form in zip((owner, bob), forms, strict=True)
+        )
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes in ([200, 409], [200, 422]), [r.text for r in responses]
+    [loser] = [r for r in responses if r.status_code != 200]
+    said = " ".join(texts_of(loser.text, "p", "field-error"))
+    assert "Stripe refused" in said or "no payment left to refund" in said, said
+
+    row = await order_row(order_id)
+    assert await at_stripe(store_sandbox, row["payment_intent_id"]) == (paid, 1)
+    assert (row["status"], row["refunded_cents"]) == ("refunded", paid)
+    [winner] = [r for r in responses if r.status_code == 200]
+    [entry] = await audit(order_id)
+    assert entry["actor"] == ("alice" if winner is responses[0] else "bob")
+
+
+async def test_more_than_stripe_has_left_is_refused_by_stripe_and_said(
+    owner: OwnerBrowser, shopper: Shopper, receiver: Receiver, store_sandbox: SandboxServer
+) -> None:
+    order_id, paid = await bought(shopper)
+    intent = (await order_row(order_id))["payment_intent_id"]
+    await refund(store_sandbox, intent, 700)  # in Stripe's dashboard; its webhook not here yet
+    response = await owner.refund(order_id, typed(paid))  # all the store knows of
+    assert response.status_code == 422, response.text
+    assert beside(response.text, "amount-error") == (
+        f"Stripe refused: Refund amount ({money(paid)}) is greater than unrefunded amount on "
+        f"charge ({money(paid - 700)}). Nothing was refunded."
+    )
+    assert prefilled(response.text) == typed(paid)
+    assert await at_stripe(store_sandbox, intent) == (700, 1)
+    [refused] = await audit(order_id, "refund_refused")
+    assert refused["actor"] == "alice"
+    assert await audit(order_id) == []
+
+    body, signature = await webhook_for(receiver, "charge.refunded", intent)
+    assert (await deliver(shopper.http, body, signature)).status_code == 200
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert (panel(page)["refunded-cents"], prefilled(page)) == ("700", typed(paid - 700))
+
+
+async def test_a_full_refund_ends_refunding(
+    owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer
+) -> None:
+    order_id, paid = await bought(shopper)
+    form = await refund_form(owner, order_id)
+    response = await submit(owner, order_id, form)
+    assert response.status_code == 200, response.text
+    assert panel(response.text)["status"] == "refunded"
+    assert not has_refund_form(response.text)
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert not has_refund_form(page)
+    assert "Paid → Refunded" in timeline(page, "status")
+
+    again = await submit(owner, order_id, {**form, "form_token": "another-form"})
+    assert again.status_code == 409
+    assert "no payment left to refund" in " ".join(texts_of(again.text, "p", "field-error"))
+    row = await order_row(order_id)
+    assert await at_stripe(store_sandbox, row["payment_intent_id"]) == (paid, 1)
+
+
+async def test_an_unpaid_order_cannot_be_refunded(owner: OwnerBrowser, shopper: Shopper) -> None:
+    session_id = await shopper.start_checkout({"mug-350": "1"})
+    [order] = [o for o in await order_rows() if o["stripe_session_id"] == session_id]
+    page = (await owner.page(f"/owner/orders/{order['id']}")).text
+    assert panel(page)["status"] == "pending" and not has_refund_form(page)
+    response = await submit(owner, order["id"], {"amount": "1.00", "form_token": "a-form"})
+    assert response.status_code == 409
+    assert "no payment left to refund" in " ".join(texts_of(response.text, "p", "field-error"))
+    assert not has_refund_form(response.text)
+    assert await order_row(order["id"]) == order
+    assert await audit(order["id"]) == []
+
+
+async def test_without_a_session_nothing_is_refunded(
+    stripe_store: Litestar,
+    settings: Settings,
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+) -> None:
+    order_id = await paid_order(shopper)
+    form = await refund_form(owner, order_id)
+    path = f"/owner/orders/{order_id}/refund"
+    async with browser_like(stripe_store, settings.public_url) as stranger:
+        token = csrf_token((await stranger.get("/owner/login")).text)
+        fields = {**form, "_csrf_token": token}
+        plain = await stranger.post(path, data=fields)
+        assert plain.status_code == 303 and plain.headers["location"] == "/owner/login"
+        htmx = await stranger.post(path, data=fields, headers=OWNER_HTMX)
+        assert htmx.headers.get("hx-redirect") == "/owner/login"
+    # Signed in, but the form lacks its CSRF token (another site posting it, say).
+    forged = await owner.http.post(path, data=form)
+    assert forged.status_code == 403
+    row = await order_row(order_id)
+    assert (row["status"], row["refunded_cents"]) == ("paid", 0)
+    assert await at_stripe(store_sandbox, row["payment_intent_id"]) == (0, 0)
+
+
+async def test_the_ledger_finds_a_refund_the_store_missed_until_its_webhook(
+    shopper: Shopper, receiver: Receiver, store_sandbox: SandboxServer
+) -> None:
+    sessions, refunds = await newest_session(store_sandbox), await newest_refund(store_sandbox)
+    order_id = await paid_order(shopper)
+    intent = (await order_row(order_id))["payment_intent_id"]
+    await refund(store_sandbox, intent, 700)  # in Stripe's dashboard, not through the store
+
+    async def problems() -> list[str]:
+        orders, opened = await Order.select(), await sessions_since(store_sandbox, sessions)
+        return Ledger(orders, opened, await charges_since(store_sandbox, refunds)).problems()
+
+    assert await problems() == [
+        f"order {order_id} says 0 refunded, Stripe 700 ({intent})",
+        f"order {order_id} is paid; Stripe says partially_refunded",
+    ]
+    body, signature = await webhook_for(receiver, "charge.refunded", intent)
+    assert (await deliver(shopper.http, body, signature)).status_code == 200
+    assert await problems() == []
+    assert (await order_row(order_id))["refunded_cents"] == 700

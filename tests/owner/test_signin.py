@@ -1,0 +1,334 @@
+"""Signing in as the owner: sessions in the database, throttled guesses, nothing for buyers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from app.db import utcnow
+from app.main import create_app
+from app.owner.accounts import change_password
+from app.owner.audit import Action
+from app.owner.tables import AuditEntry, BaseUser, OwnerSession, SignInAttempt
+from app.settings import Settings, load_settings
+from tests.support.http import HTMX, running
+from tests.support.owner import OWNER_NAME, OWNER_PASSWORD, owner_browser
+
+OWNER_ROUTES = [
+    ("GET", "/owner/"),
+    ("GET", "/owner/orders"),
+    ("GET", "/owner/orders/1"),
+    ("POST", "/owner/orders/1/refund"),
+    ("POST", "/owner/orders/1/accept"),
+    ("POST", "/owner/logout"),
+]
+WRONG = "Wrong name or password."
+
+
+@pytest.fixture
+async def visit(store_app: Litestar, settings: Settings) -> Callable[..., Any]:
+    """A new browser on the store (no Stripe keys needed to sign in): `async with visit():`."""
+
+    def open_browser(address: str = "127.0.0.1") -> Any:
+        return owner_browser(store_app, settings, address)
+
+    return open_browser
+
+
+def session_cookie(response: httpx.Response) -> str:
+    [header] = [v for v in response.headers.get_list("set-cookie") if v.startswith("owner=")]
+    return header
+
+
+async def audit_actions() -> list[str]:
+    """The sign-in trail (the owner's creation is audited too, and left out here)."""
+    rows = await (
+        AuditEntry.select(AuditEntry.action)
+        .where(AuditEntry.action != Action.OWNER_ADDED.value)
+        .order_by(AuditEntry.id)
+    )
+    return [row["action"] for row in rows]
+
+
+async def test_a_correct_sign_in_opens_a_session_in_a_strict_cookie(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        form = await owner.page("/owner/login")
+        assert 'name="username"' in form.text and 'name="password"' in form.text
+        answer = await owner.sign_in()
+        assert (answer.status_code, answer.headers["location"]) == (303, "/owner/")
+        cookie = session_cookie(answer)
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/owner" in cookie
+        assert "Secure" not in cookie  # plain http here; the https case is below
+        token = owner.http.cookies["owner"]
+        assert len(token) >= 22  # at least 128 random bits, base64url
+        # Only a hash is kept: the table alone signs nobody in.
+        [stored] = await OwnerSession.select(OwnerSession.token_hash)
+        assert stored["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+        dashboard = await owner.page("/owner/")
+        assert dashboard.status_code == 200 and OWNER_NAME in dashboard.text
+    assert await audit_actions() == [Action.SIGNED_IN.value]
+
+
+async def test_under_https_the_cookie_is_secure(
+    test_env: dict[str, str], owner_account: int
+) -> None:
+    https = load_settings(
+        {**test_env, "PUBLIC_URL": "https://shop.example", "STRIPE_SANDBOX": "on"}
+    )
+    async with running(create_app(https)) as app, owner_browser(app, https) as owner:
+        answer = await owner.sign_in()
+        assert answer.status_code == 303
+        [cookie] = [
+            v for v in answer.headers.get_list("set-cookie") if v.startswith("__Secure-owner=")
+        ]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert (await owner.page("/owner/")).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path"), OWNER_ROUTES)
+async def test_every_owner_route_sends_a_stranger_to_sign_in(
+    visit: Callable[..., Any], store_client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    async with visit() as stranger:
+        await stranger.page("/owner/login")  # a CSRF token, so only the session is missing
+        answer = await stranger.http.request(method, path, data={"_csrf_token": stranger.csrf})
+        assert (answer.status_code, answer.headers["location"]) == (303, "/owner/login")
+        htmx = await stranger.http.request(
+            method, path, data={"_csrf_token": stranger.csrf}, headers=HTMX
+        )
+        assert htmx.headers["hx-redirect"] == "/owner/login"
+    # A buyer's visitor cookie grants nothing.
+    await store_client.get("/")
+    assert store_client.cookies["visitor"]
+    assert (await store_client.get("/owner/")).status_code == 303
+
+
+async def test_a_wrong_password_and_an_unknown_name_read_the_same_and_cost_the_same(
+    visit: Callable[..., Any], owner_account: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[int] = []
+    real = BaseUser.hash_password.__func__  # type: ignore[attr-defined]
+
+    def counting(
+        cls: type[BaseUser], password: str, salt: str = "", iterations: int | None = None
+    ) -> str:
+        hashed.append(iterations or 0)
+        return str(real(cls, password, salt, iterations))
+
+    monkeypatch.setattr(BaseUser, "hash_password", classmethod(counting))
+    answers = []
+    async with visit() as owner:
+        for name in (OWNER_NAME, "nobody-at-all"):
+            answer = await owner.sign_in(name, "not the password at all")
+            answers.append((answer.status_code, re.sub(r'value="[^"]*"', "", answer.text)))
+    wrong, unknown = answers
+    assert wrong[0] == unknown[0] == 401
+    assert WRONG in wrong[1]
+    assert wrong[1].replace(OWNER_NAME, "NAME") == unknown[1].replace("nobody-at-all", "NAME")
+    # One full-strength hash each: an unknown name is not answered any faster.
+    assert hashed == [BaseUser._pbkdf2_iteration_count] * 2
+    assert await audit_actions() == [Action.SIGN_IN_FAILED.value] * 2
+
+
+async def test_five_failures_for_a_name_throttle_it_from_anywhere_without_checking(
+    visit: Callable[..., Any], owner_account: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(5):
+        async with visit(f"10.0.0.{n + 1}") as guesser:
+            assert (await guesser.sign_in(OWNER_NAME, f"guess number {n}")).status_code == 401
+
+    def no_hashing(*_: object) -> str:
+        raise AssertionError("a throttled attempt must not check the password")
+
+    monkeypatch.setattr(BaseUser, "hash_password", no_hashing)
+    async with visit("10.9.9.9") as owner:
+        throttled = await owner.sign_in()  # even the right password, from a new address
+    assert throttled.status_code == 429
+    assert 1 <= int(throttled.headers["retry-after"]) <= 15 * 60
+    assert "Too many failed sign-ins" in throttled.text
+    assert "owner" not in throttled.cookies
+    assert (await audit_actions())[-1] == Action.SIGN_IN_THROTTLED.value
+
+
+async def test_five_failures_from_an_address_throttle_every_name_from_it(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.1.1.1") as guesser:
+        for n in range(5):
+            assert (await guesser.sign_in(f"name-{n}", "a wrong password")).status_code == 401
+        assert (await guesser.sign_in()).status_code == 429
+    async with visit("10.2.2.2") as owner:  # the owner elsewhere is not locked out
+        assert (await owner.sign_in()).status_code == 303
+
+
+async def test_a_burst_of_guesses_at_once_gets_no_more_than_five_checked(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.3.3.3") as guesser:
+        await guesser.page("/owner/login")
+
+        async def guess(n: int) -> int:
+            data = {"username": OWNER_NAME, "password": f"guess {n}", "_csrf_token": guesser.csrf}
+            return (await guesser.http.post("/owner/login", data=data)).status_code
+
+        statuses = await asyncio.gather(*(guess(n) for n in range(12)))
+    assert sorted(statuses).count(401) == 5 and statuses.count(429) == 7
+
+
+async def test_the_failures_expire_after_fifteen_minutes(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        for _ in range(5):
+            await owner.sign_in(OWNER_NAME, "a wrong password")
+        assert (await owner.sign_in()).status_code == 429
+        await SignInAttempt.update({SignInAttempt.at: utcnow() - timedelta(minutes=16)}, force=True)
+        assert (await owner.sign_in()).status_code == 303
+
+
+async def test_a_password_hash_runs_off_the_event_loop(
+    visit: Callable[..., Any],
+    owner_account: int,
+    store_client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    hashing, shop_answered = asyncio.Event(), threading.Event()
+    answered_meanwhile: list[bool] = []
+    real = BaseUser.hash_password.__func__  # type: ignore[attr-defined]
+
+    def observed(cls: type[BaseUser], password: str, salt: str = "", iterations: Any = None) -> str:
+        loop.call_soon_threadsafe(hashing.set)
+        # Held until the shop has answered: on the loop's own thread that can never happen.
+        answered_meanwhile.append(shop_answered.wait(timeout=5))
+        return str(real(cls, password, salt, iterations))
+
+    monkeypatch.setattr(BaseUser, "hash_password", classmethod(observed))
+    async with visit() as owner:
+        await owner.page("/owner/login")
+        data = {"username": OWNER_NAME, "password": OWNER_PASSWORD, "_csrf_token": owner.csrf}
+        signing_in = asyncio.create_task(owner.http.post("/owner/login", data=data))
+        await hashing.wait()
+        shop = await store_client.get("/")
+        shop_answered.set()
+        assert shop.status_code == 200
+        assert (await signing_in).status_code == 303
+    assert answered_meanwhile == [True]
+
+
+async def test_every_sign_in_replaces_the_session_id(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        owner.http.cookies.set(
+            "owner", "chosen-by-an-attacker-0123456789abcdef", domain="127.0.0.1", path="/owner"
+        )
+        assert (await owner.page("/owner/")).status_code == 303  # a planted id is nobody's
+        await owner.sign_in()
+        first = owner.http.cookies["owner"]
+        assert first != "chosen-by-an-attacker-0123456789abcdef"
+        await owner.sign_in()
+        assert owner.http.cookies["owner"] != first
+
+
+async def test_signing_out_ends_the_session_so_a_replayed_cookie_fails(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        await owner.sign_in()
+        token = owner.http.cookies["owner"]
+        async with visit() as copy:  # the same cookie in another browser works, for now
+            copy.http.cookies.set("owner", token, domain="127.0.0.1", path="/owner")
+            assert (await copy.page("/owner/")).status_code == 200
+        await owner.page("/owner/")
+        out = await owner.post("/owner/logout")
+        assert (out.status_code, out.headers["location"]) == (303, "/owner/login")
+        assert await OwnerSession.count() == 0
+    async with visit() as replay:
+        replay.http.cookies.set("owner", token, domain="127.0.0.1", path="/owner")
+        assert (await replay.page("/owner/")).status_code == 303
+    assert await audit_actions() == [Action.SIGNED_IN.value, Action.SIGNED_OUT.value]
+
+
+async def test_a_password_change_ends_the_sessions_from_before_it(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        await owner.sign_in()
+        await change_password(OWNER_NAME, "a brand new passphrase")
+        assert (await owner.page("/owner/")).status_code == 303
+        assert (await owner.sign_in()).status_code == 401  # the old password is gone too
+        assert (await owner.sign_in(OWNER_NAME, "a brand new passphrase")).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("created", "seen", "live"),
+    [
+        (timedelta(hours=3), timedelta(hours=1, minutes=59), True),
+        (timedelta(hours=3), timedelta(hours=2, minutes=1), False),  # idle for over 2 hours
+        (timedelta(hours=12, minutes=1), timedelta(minutes=1), False),  # over 12 hours old
+    ],
+)
+async def test_sessions_expire_when_idle_and_when_old(
+    visit: Callable[..., Any],
+    owner_account: int,
+    created: timedelta,
+    seen: timedelta,
+    live: bool,
+) -> None:
+    async with visit() as owner:
+        await owner.sign_in()
+        now = utcnow()
+        await OwnerSession.update(
+            {OwnerSession.created_at: now - created, OwnerSession.seen_at: now - seen}, force=True
+        )
+        assert (await owner.page("/owner/")).status_code == (200 if live else 303)
+
+
+async def test_a_deactivated_owner_is_signed_out(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        await owner.sign_in()
+        await BaseUser.update({BaseUser.active: False}, force=True)
+        assert (await owner.page("/owner/")).status_code == 303
+        assert (await owner.sign_in()).status_code == 401
+
+
+async def test_owner_forms_need_the_csrf_token(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        await owner.page("/owner/login")
+        data = {"username": OWNER_NAME, "password": OWNER_PASSWORD}
+        assert (await owner.http.post("/owner/login", data=data)).status_code == 403
+        await owner.sign_in()
+        assert (await owner.http.post("/owner/logout")).status_code == 403
+        assert (await owner.page("/owner/")).status_code == 200  # still signed in
+
+
+async def test_owner_answers_are_never_cached_or_indexed(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit() as owner:
+        answers = [await owner.page("/owner/login"), await owner.page("/owner/")]
+        await owner.sign_in()
+        for path in ("/owner/", "/owner/orders", "/owner/orders/999999", "/owner/orders?status=x"):
+            answers.append(await owner.page(path))
+    assert [a.status_code for a in answers] == [200, 303, 200, 200, 404, 400]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "no-store"
+        assert "noindex" in answer.headers["x-robots-tag"]
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+        assert "unsafe-inline" not in answer.headers["content-security-policy"]
