@@ -35,7 +35,7 @@ from app.orders.routes import (
     my_orders,
     stripe_webhook,
 )
-from app.orders.service import BuyRules, CheckoutUrls
+from app.orders.service import BuyRules, CheckoutTerms
 from app.orders.throttle import BuyLimiter, TrustedProxies
 from app.orders.tokens import CheckoutTokens
 from app.owner.access import (
@@ -48,7 +48,15 @@ from app.owner.access import (
     signed_in_owner,
     to_login,
 )
-from app.owner.routes import owner_accept, owner_dashboard, owner_order, owner_orders, owner_refund
+from app.owner.routes import (
+    owner_accept,
+    owner_dashboard,
+    owner_order,
+    owner_orders,
+    owner_packing_slip,
+    owner_refund,
+    owner_ship,
+)
 from app.payments.gateway import PaymentGateway
 from app.payments.wiring import announce_simulated_payments, checkout_origins, payment_wiring
 from app.security import content_security_policy, security_headers
@@ -79,10 +87,11 @@ def store_database(engine: Engine) -> Callable[[Litestar], AbstractAsyncContextM
     return lifespan
 
 
-def checkout_urls(settings: Settings) -> CheckoutUrls:
-    return CheckoutUrls(
+def checkout_terms(settings: Settings) -> CheckoutTerms:
+    return CheckoutTerms(
         success=f"{settings.public_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
         cancel=f"{settings.public_url}/checkout/cancel?session_id={{CHECKOUT_SESSION_ID}}",
+        ship_to=settings.ship_to_countries,
     )
 
 
@@ -116,6 +125,8 @@ def owner_router(cookie: OwnerCookie) -> Router:
             owner_order,
             owner_refund,
             owner_accept,
+            owner_ship,
+            owner_packing_slip,
         ],
         guards=[owner_guard(cookie)],
         dependencies={
@@ -132,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = bind_store_tables(settings.database)
     payment = payment_wiring(settings)
     gateway = PaymentGateway(payment.config)
-    urls = checkout_urls(settings)
+    terms = checkout_terms(settings)
     tokens = CheckoutTokens(settings.secret_key)
     rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
     return Litestar(
@@ -151,7 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "visitor_id": Provide(current_visitor, sync_to_thread=False),
             "gateway": Provide(lambda: gateway, use_cache=True, sync_to_thread=False),
-            "checkout_urls": Provide(lambda: urls, use_cache=True, sync_to_thread=False),
+            "checkout_terms": Provide(lambda: terms, use_cache=True, sync_to_thread=False),
             "buy_rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
             "client_address": Provide(
                 client_address(TrustedProxies(settings.trusted_proxies)), sync_to_thread=False

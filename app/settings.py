@@ -49,6 +49,8 @@ class Settings:
     checkout_limit_per_minute: int = 20
     # Proxies whose X-Forwarded-For names the client; the peer address is used otherwise.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # Where Checkout lets buyers ship to (ISO 3166-1 alpha-2 codes).
+    ship_to_countries: tuple[str, ...] = ("US", "CA")
     # The mounted sandbox keeps its own database, never the store's.
     sandbox_database: DatabaseSettings = DatabaseSettings(
         sqlite_path=PROJECT_ROOT / "stripe_sandbox.sqlite3"
@@ -84,6 +86,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_timeout_seconds=_seconds(env.get("STRIPE_TIMEOUT_SECONDS") or "10"),
         checkout_limit_per_minute=_per_minute(env.get("CHECKOUT_LIMIT_PER_MINUTE") or "20"),
         trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
+        ship_to_countries=_countries(env.get("SHIP_TO_COUNTRIES") or "US,CA"),
         sandbox_database=DatabaseSettings(
             url=env.get("SANDBOX_DATABASE_URL") or None,
             sqlite_path=Path(
@@ -163,6 +166,17 @@ def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network
                 "separate several with commas."
             ) from None
     return tuple(networks)
+
+
+def _countries(value: str) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(part.strip().upper() for part in value.split(",") if part.strip()))
+    bad = [code for code in codes if not (len(code) == 2 and code.isascii() and code.isalpha())]
+    if bad or not codes:
+        raise SettingsError(
+            "SHIP_TO_COUNTRIES must be two-letter country codes separated by commas, e.g. US,CA"
+            + (f" ({', '.join(bad)} is not one)." if bad else ".")
+        )
+    return codes
 
 
 def _public_url(value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from app.catalog.service import forget_displayed_products
+from app.catalog.shipping import shipping_for
 from app.orders.tables import Order, OrderLine, OrderStatus
 from app.visitor import COOKIE_NAME
 from tests.support.http import HTMX
@@ -13,13 +14,17 @@ from tests.support.http import HTMX
 async def give_orders(visitor_id: str, count: int) -> None:
     start = await Order.count()
     for n in range(start, start + count):
+        items = 1450 * (n % 3 + 1)
+        shipping = shipping_for(items).amount_cents
         [row] = await Order.insert(
             Order(
                 visitor_id=visitor_id,
                 checkout_token=f"token-{visitor_id}-{n:04d}",
                 status=OrderStatus.PAID.value,
                 currency="usd",
-                total_cents=1450 * (n % 3 + 1),
+                subtotal_cents=items,
+                shipping_cents=shipping,
+                total_cents=items + shipping,
             )
         ).returning(Order.id)
         await OrderLine.insert(

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from app.catalog.shipping import FREE_FROM_CENTS, ShippingRate, shipping_for
+
 MAX_QUANTITY = 99
 FIELD_PREFIX = "qty-"
 _ASCII_DIGITS = re.compile(r"[0-9]+")
@@ -51,12 +53,29 @@ class Cart:
         return not self.form_errors and all(line.error is None for line in self.lines)
 
     @property
-    def total_cents(self) -> int:
+    def items_cents(self) -> int:
         return sum(line.subtotal_cents for line in self.lines)
 
     @property
+    def shipping(self) -> ShippingRate:
+        return shipping_for(self.items_cents)
+
+    @property
+    def free_shipping_from_cents(self) -> int:
+        return FREE_FROM_CENTS
+
+    @property
+    def shipping_cents(self) -> int:
+        return 0 if self.empty else self.shipping.amount_cents
+
+    @property
+    def total_cents(self) -> int:
+        """What Stripe will charge: the products and their shipping."""
+        return self.items_cents + self.shipping_cents
+
+    @property
     def empty(self) -> bool:
-        return self.total_cents == 0 and all(line.quantity == 0 for line in self.lines)
+        return all(line.quantity == 0 for line in self.lines)
 
     def quantities(self) -> dict[str, int]:
         return {line.product.sku: line.quantity for line in self.lines}

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.db import atomic, utcnow
 from app.money import format_money
 from app.orders.queries import ACTIVE, OrderView, order_by_id, order_for_session
+from app.orders.refunds import apply_refund, order_paid_by
 from app.orders.tables import Order, OrderStatus, StripeEvent
-from app.payments.gateway import CheckoutSession, Event, PaymentGateway, session_from
+from app.payments.gateway import (
+    CheckoutSession,
+    Event,
+    PaymentGateway,
+    ShippingAddress,
+    session_from,
+)
 
 logger = logging.getLogger("app.orders")
 
@@ -23,8 +30,6 @@ SESSION_EVENTS = {
 REFUND_EVENT = "charge.refunded"
 # Where Stripe saying "paid" is unexpected: the order was given up on before the payment landed.
 _CLOSED = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.FAILED)
-# Orders with a payment that Stripe can still give money back on.
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.NEEDS_REVIEW)
 
 
 async def fulfil_checkout(gateway: PaymentGateway, session_id: str) -> OrderView | None:
@@ -51,7 +56,7 @@ async def handle_stripe_event(gateway: PaymentGateway, event: Event) -> str:
         if not isinstance(payment_intent, str) or not isinstance(refunded, int):
             return "ignored"
         async with atomic():
-            if not await _record(event, await _order_paid_by(payment_intent)):
+            if not await _record(event, await order_paid_by(payment_intent)):
                 return "duplicate"
             await apply_refund(payment_intent, refunded, fully=event.object.get("refunded") is True)
         return "applied"
@@ -126,13 +131,9 @@ async def _apply_payment(order: OrderView, session: CheckoutSession) -> None:
         Order.paid_cents: session.amount_total,
         Order.paid_currency: session.currency,
         Order.buyer_email: session.customer_email,
+        **_ship_to(session.shipping),
     }
-    if (session.amount_total, session.currency) != (order.total_cents, order.currency):
-        charged_text = format_money(session.amount_total or 0, session.currency or order.currency)
-        reason = (
-            f"Stripe charged {charged_text}; the order is "
-            f"{format_money(order.total_cents, order.currency)}."
-        )
+    if reason := _mismatch(order, session):
         flagged = {**charged, Order.review_reason: reason}
         if await move(order.id, OrderStatus.NEEDS_REVIEW, (*ACTIVE, *_CLOSED), flagged):
             logger.error("order %s needs review: %s (session %s)", order.id, reason, session.id)
@@ -147,6 +148,52 @@ async def _apply_payment(order: OrderView, session: CheckoutSession) -> None:
         ):
             logger.error("order %s needs review: %s (session %s)", order.id, reason, session.id)
             return
+
+
+def _mismatch(order: OrderView, session: CheckoutSession) -> str | None:
+    """Why Stripe's figures are not the order's (products, shipping, total, currency), or None."""
+    currency = session.currency or order.currency
+    if session.currency != order.currency:
+        return f"Stripe charged in {currency.upper()}; the order is in {order.currency.upper()}."
+    differing = [
+        (what, stripes, ours)
+        for what, stripes, ours in (
+            ("in all", session.amount_total, order.total_cents),
+            ("for the products", session.amount_subtotal, order.subtotal_cents),
+            ("for shipping", session.amount_shipping, order.shipping_cents),
+        )
+        if stripes != ours
+    ]
+    if not differing:
+        return None
+    charged = _listed(
+        f"{'nothing' if stripes is None else format_money(stripes, currency)} {what}"
+        for what, stripes, _ in differing
+    )
+    if len(differing) == 1:
+        return f"Stripe charged {charged}; the order is {format_money(differing[0][2], currency)}."
+    # Every figure that differs, so a wrong shipping cost is named even when the total is too.
+    expected = _listed(f"{format_money(ours, currency)} {what}" for what, _, ours in differing)
+    return f"Stripe charged {charged}; the order is {expected}."
+
+
+def _listed(parts: Iterable[str]) -> str:
+    *rest, last = parts
+    return f"{', '.join(rest)} and {last}" if rest else last
+
+
+def _ship_to(address: ShippingAddress | None) -> dict[Any, object]:
+    if address is None:
+        return {}
+    return {
+        Order.ship_name: address.name,
+        Order.ship_line1: address.line1,
+        Order.ship_line2: address.line2,
+        Order.ship_city: address.city,
+        Order.ship_state: address.state,
+        Order.ship_postal_code: address.postal_code,
+        Order.ship_country: address.country,
+    }
 
 
 async def move(
@@ -164,31 +211,4 @@ async def move(
     )
     if rows:
         logger.info("order %s -> %s", order_id, to.value)
-    return bool(rows)
-
-
-async def _order_paid_by(payment_intent: str) -> int | None:
-    row = await Order.select(Order.id).where(Order.payment_intent_id == payment_intent).first()
-    return row["id"] if row else None
-
-
-async def apply_refund(payment_intent: str, amount_refunded: int, *, fully: bool) -> bool:
-    """Stripe's refunded figure for a payment, whoever learnt it first (webhook or owner)."""
-    status = OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED
-    # Refunds only grow, so an older figure arriving late never undoes a newer one.
-    rows = (
-        await Order.update(
-            {
-                Order.status: status.value,
-                Order.refunded_cents: amount_refunded,
-                Order.updated_at: utcnow(),
-            }
-        )
-        .where(
-            (Order.payment_intent_id == payment_intent)
-            & Order.status.is_in([s.value for s in REFUNDABLE])
-            & (Order.refunded_cents < amount_refunded)
-        )
-        .returning(Order.id)
-    )
     return bool(rows)

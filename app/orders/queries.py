@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.orders.tables import Order, OrderStatus
+from app.orders.tables import Fulfilment, Order, OrderStatus
 
-__all__ = ["ACTIVE", "LineView", "OrderStatus", "OrderView"]
+__all__ = ["ACTIVE", "Fulfilment", "LineView", "OrderStatus", "OrderView", "ShipTo"]
 
 ACTIVE = (OrderStatus.PENDING, OrderStatus.PROCESSING)
 STATUS_WORDS = {
@@ -37,6 +37,23 @@ class LineView:
 
 
 @dataclass(frozen=True, slots=True)
+class ShipTo:
+    name: str
+    line1: str
+    line2: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
+
+    def lines(self) -> list[str]:
+        """The address as a label reads, blank parts left out."""
+        region = " ".join(part for part in (self.state, self.postal_code) if part)
+        town = ", ".join(part for part in (self.city, region) if part)
+        return [part for part in (self.name, self.line1, self.line2, town, self.country) if part]
+
+
+@dataclass(frozen=True, slots=True)
 class OrderView:
     id: int
     visitor_id: str
@@ -54,6 +71,13 @@ class OrderView:
     paid_currency: str | None = None
     buyer_email: str | None = None
     review_reason: str | None = None
+    subtotal_cents: int = 0
+    shipping_cents: int = 0
+    ship_to: ShipTo | None = None
+    fulfilment: Fulfilment = Fulfilment.UNFULFILLED
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
 
     @property
     def status_words(self) -> str:
@@ -62,6 +86,10 @@ class OrderView:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def shipped(self) -> bool:
+        return self.fulfilment is Fulfilment.SHIPPED
 
     @property
     def refundable_cents(self) -> int:
@@ -95,6 +123,9 @@ _ORDERS_WITH_LINES = """
     SELECT o.id, o.visitor_id, o.status, o.currency, o.total_cents, o.refunded_cents,
            o.created_at, o.stripe_session_id, o.stripe_session_url, o.livemode,
            o.payment_intent_id, o.paid_cents, o.paid_currency, o.buyer_email, o.review_reason,
+           o.subtotal_cents, o.shipping_cents, o.fulfilment, o.shipped_at, o.carrier,
+           o.tracking_number, o.ship_name, o.ship_line1, o.ship_line2, o.ship_city, o.ship_state,
+           o.ship_postal_code, o.ship_country,
            l.sku, l.name, l.unit_price_cents, l.quantity
       FROM (SELECT * FROM shop_order WHERE {where}
              ORDER BY created_at DESC, id DESC LIMIT {{}}) AS o
@@ -117,7 +148,13 @@ _ORDER_FIELDS = (
     "paid_currency",
     "buyer_email",
     "review_reason",
+    "subtotal_cents",
+    "shipping_cents",
+    "shipped_at",
+    "carrier",
+    "tracking_number",
 )
+_SHIP_TO_FIELDS = ("name", "line1", "line2", "city", "state", "postal_code", "country")
 _LINE_FIELDS = ("sku", "name", "unit_price_cents", "quantity")
 
 
@@ -132,6 +169,9 @@ async def _orders(where: str, value: object, limit: int) -> list[OrderView]:
             order["status"], order["lines"] = OrderStatus(row["status"]), []
             # SQLite hands a boolean back as 0 or 1.
             order["livemode"] = None if row["livemode"] is None else bool(row["livemode"])
+            order["fulfilment"] = Fulfilment(row["fulfilment"])
+            if row["ship_name"] is not None:
+                order["ship_to"] = ShipTo(*(row[f"ship_{name}"] or "" for name in _SHIP_TO_FIELDS))
         if row["sku"] is not None:  # an order without lines has NULL line columns
             order["lines"].append(LineView(*(row[name] for name in _LINE_FIELDS)))
     return [OrderView(**{**order, "lines": tuple(order["lines"])}) for order in orders.values()]

@@ -21,7 +21,7 @@ from app.orders.service import (
     BuyRules,
     CheckoutClosed,
     CheckoutStillPreparing,
-    CheckoutUrls,
+    CheckoutTerms,
     InvalidCart,
     place_order,
 )
@@ -36,7 +36,7 @@ from app.storefront import shop_page
 from app.web import AnyRequest, VisitorId, for_htmx, is_htmx
 
 Gateway = NamedDependency[PaymentGateway]
-Urls = NamedDependency[CheckoutUrls]
+Terms = NamedDependency[CheckoutTerms]
 Rules = NamedDependency[BuyRules]
 # The client's address as app.orders.throttle.TrustedProxies reads it (see client_address).
 ClientAddress = NamedDependency[str]
@@ -53,13 +53,13 @@ async def checkout(
     visitor_id: VisitorId,
     client_address: ClientAddress,
     gateway: Gateway,
-    checkout_urls: Urls,
+    checkout_terms: Terms,
     buy_rules: Rules,
 ) -> Response[Any]:
     fields = list((await request.form()).multi_items())
     try:
         placed = await place_order(
-            gateway, checkout_urls, buy_rules, visitor_id, client_address, fields
+            gateway, checkout_terms, buy_rules, visitor_id, client_address, fields
         )
     except TooManyBuys as exc:
         return error_response(request, 429, headers={"retry-after": str(exc.retry_after)})

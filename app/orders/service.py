@@ -9,13 +9,19 @@ from datetime import timedelta
 
 from app.catalog.cart import Cart, read_cart
 from app.catalog.service import list_products
+from app.catalog.shipping import shipping_for
 from app.db import atomic, utcnow
 from app.orders.cancellation import expire_at_stripe, make_room
 from app.orders.queries import OrderView, order_by_id
 from app.orders.tables import Order, OrderLine, OrderStatus
 from app.orders.throttle import BuyLimiter
 from app.orders.tokens import CheckoutTokens
-from app.payments.gateway import LineItem, PaymentGateway, PaymentServiceUnavailable
+from app.payments.gateway import (
+    LineItem,
+    PaymentGateway,
+    PaymentServiceUnavailable,
+    ShippingOffer,
+)
 
 TOKEN_FIELD = "checkout_token"  # noqa: S105 - a form field name, not a secret
 # Stripe's shortest allowed; measured from its own clock when the request lands, so leave the
@@ -54,9 +60,12 @@ class AlreadyPaid:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckoutUrls:
+class CheckoutTerms:
+    """What every Checkout Session is opened with: where Stripe sends the buyer, where it ships."""
+
     success: str
     cancel: str
+    ship_to: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +78,7 @@ class BuyRules:
 
 async def place_order(
     gateway: PaymentGateway,
-    urls: CheckoutUrls,
+    terms: CheckoutTerms,
     rules: BuyRules,
     visitor_id: str,
     address: str,
@@ -84,7 +93,7 @@ async def place_order(
     await rules.limiter.admit(address)
     order_id, created = await _store_order(token, visitor_id, pairs)
     if created:
-        return await _open_session(gateway, urls, order_id, token, visitor_id)
+        return await _open_session(gateway, terms, order_id, token, visitor_id)
     return await _follow_twin(order_id, visitor_id)
 
 
@@ -105,6 +114,9 @@ async def _store_order(
                     checkout_token=token,
                     status=OrderStatus.PENDING.value,
                     currency=cart.currency,
+                    # The rate for these prices, read in this transaction: what Stripe will charge.
+                    subtotal_cents=cart.items_cents,
+                    shipping_cents=cart.shipping_cents,
                     total_cents=cart.total_cents,
                 )
             )
@@ -133,7 +145,7 @@ async def _store_order(
 
 
 async def _open_session(
-    gateway: PaymentGateway, urls: CheckoutUrls, order_id: int, token: str, visitor_id: str
+    gateway: PaymentGateway, terms: CheckoutTerms, order_id: int, token: str, visitor_id: str
 ) -> CheckoutStarted:
     order = await order_by_id(order_id)
     assert order is not None
@@ -147,11 +159,13 @@ async def _open_session(
                 LineItem(line.name, line.unit_price_cents, line.quantity) for line in order.lines
             ],
             currency=order.currency,
-            success_url=urls.success,
-            cancel_url=urls.cancel,
+            success_url=terms.success,
+            cancel_url=terms.cancel,
             expires_at=int((utcnow() + SESSION_LIFETIME).timestamp()),
             # Stable for this order, so the library's own retries can never open a second session.
             idempotency_key=f"checkout-{token}",
+            shipping=_shipping_offer(order),
+            ship_to=terms.ship_to,
         )
     except PaymentServiceUnavailable:
         await Order.update(
@@ -180,6 +194,17 @@ async def _open_session(
         await expire_at_stripe(gateway, session.id)
         raise CheckoutClosed(stored[0]["status"])
     return CheckoutStarted(order_id=order.id, url=session.url)
+
+
+def _shipping_offer(order: OrderView) -> ShippingOffer:
+    """The rate the order was placed with: its amount as stored, its name and estimate."""
+    rate = shipping_for(order.subtotal_cents)
+    return ShippingOffer(
+        name=rate.name if rate.amount_cents == order.shipping_cents else "Shipping",
+        amount=order.shipping_cents,
+        min_business_days=rate.min_business_days,
+        max_business_days=rate.max_business_days,
+    )
 
 
 async def _follow_twin(order_id: int, visitor_id: str) -> CheckoutStarted | AlreadyPaid:

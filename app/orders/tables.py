@@ -29,6 +29,11 @@ class OrderStatus(StrEnum):
     NEEDS_REVIEW = "needs_review"
 
 
+class Fulfilment(StrEnum):
+    UNFULFILLED = "unfulfilled"
+    SHIPPED = "shipped"
+
+
 class Order(Table, tablename="shop_order"):
     id = Serial(primary_key=True)
     visitor_id = Varchar(length=64, index=True)
@@ -36,6 +41,9 @@ class Order(Table, tablename="shop_order"):
     checkout_token = Varchar(length=64, unique=True)
     status = Varchar(length=20, default=OrderStatus.PENDING.value, index=True)
     currency = Varchar(length=3)
+    # What Stripe is asked for: the lines' sum plus the shipping rate, all fixed at Buy.
+    subtotal_cents = BigInt(default=0)
+    shipping_cents = BigInt(default=0)
     total_cents = BigInt()
     stripe_session_id = Varchar(length=255, unique=True, null=True, default=None)
     stripe_session_url = Text(null=True, default=None)
@@ -54,6 +62,19 @@ class Order(Table, tablename="shop_order"):
     buyer_email = Varchar(length=254, null=True, default=None)
     # Why the store flagged it needs_review, in the owner's words (both amounts, or the status).
     review_reason = Text(null=True, default=None)
+    # Where it goes, as the buyer typed it on Stripe's page (kept as typed, escaped when shown).
+    ship_name = Varchar(length=300, null=True, default=None)
+    ship_line1 = Varchar(length=300, null=True, default=None)
+    ship_line2 = Varchar(length=300, null=True, default=None)
+    ship_city = Varchar(length=300, null=True, default=None)
+    ship_state = Varchar(length=300, null=True, default=None)
+    ship_postal_code = Varchar(length=40, null=True, default=None)
+    ship_country = Varchar(length=2, null=True, default=None)
+    # Beside the payment's status: only the owner's "shipped" arrow changes it.
+    fulfilment = Varchar(length=20, default=Fulfilment.UNFULFILLED.value)
+    shipped_at = Timestamptz(null=True, default=None)
+    carrier = Varchar(length=100, null=True, default=None)
+    tracking_number = Varchar(length=100, null=True, default=None)
 
 
 class OrderLine(Table, tablename="shop_order_line"):

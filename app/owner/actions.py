@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from app.db import atomic, utcnow
 from app.money import InvalidAmount, format_money, parse_money
-from app.orders.fulfilment import REFUNDABLE, apply_refund, move
+from app.orders.fulfilment import move
 from app.orders.queries import OrderView, order_by_id
+from app.orders.refunds import REFUNDABLE, apply_refund
 from app.orders.tables import Order, OrderStatus
 from app.owner.audit import Action, record
 from app.owner.sessions import Owner

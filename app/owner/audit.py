@@ -18,6 +18,7 @@ class Action(StrEnum):
     REFUNDED = "refunded"
     REFUND_REFUSED = "refund_refused"
     ACCEPTED = "accepted"
+    SHIPPED = "shipped"
 
 
 async def record(

@@ -26,6 +26,7 @@ from app.owner.actions import (
 )
 from app.owner.queries import OrderDetail, dashboard, order_detail, order_page
 from app.owner.sessions import Owner
+from app.owner.shipping import InvalidShipment, printable, ship_order
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable
 from app.web import AnyRequest, for_htmx, is_htmx
 
@@ -49,7 +50,11 @@ class OrderPanel:
     notice: str | None = None
     refund_error: str | None = None
     accept_error: str | None = None
+    ship_error: str | None = None
+    ship_field: str | None = None  # the ship form's field the error is about, if one
     amount: str | None = None  # as typed, shown again beside its error
+    carrier: str = ""  # the ship form's fields as typed, shown again beside an error
+    tracking_number: str = ""
     # The submitted refund form's token, kept when Stripe's answer is unknown: a retry is the
     # same refund at Stripe (a new token would refund again if the first one went through).
     form_token: str | None = None
@@ -64,7 +69,11 @@ class OrderPanel:
             "notice": self.notice,
             "refund_error": self.refund_error,
             "accept_error": self.accept_error,
+            "ship_error": self.ship_error,
+            "ship_field": self.ship_field,
             "amount": self.amount,
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
             # A new token per rendered form: its submits (however many) are one refund.
             "refund_token": self.form_token or secrets.token_urlsafe(16),
         }
@@ -157,6 +166,30 @@ async def owner_accept(
     except ActionRefused as exc:
         return await _panel(request, order_id, owner, gateway, 409, accept_error=exc.message)
     return await _after(request, done, owner, gateway)
+
+
+@post("/orders/{order_id:int}/ship")
+async def owner_ship(
+    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+) -> Response[Any]:
+    form = await request.form()
+    carrier, tracking = str(form.get("carrier", "")), str(form.get("tracking_number", ""))
+    try:
+        done = await ship_order(owner, order_id, carrier, tracking)
+    except OrderNotFound:
+        raise NotFoundException() from None
+    except InvalidShipment as exc:
+        said = {"ship_error": str(exc), "ship_field": exc.field}
+        typed = {"carrier": printable(carrier), "tracking_number": printable(tracking)}
+        return await _panel(request, order_id, owner, gateway, 422, **said, **typed)
+    except ActionRefused as exc:
+        return await _panel(request, order_id, owner, gateway, 409, ship_error=exc.message)
+    return await _after(request, done, owner, gateway)
+
+
+@get("/orders/{order_id:int}/slip")
+async def owner_packing_slip(order_id: FromPath[int], owner: SignedInOwner) -> Template:
+    return Template("owner/slip.html", context={"order": (await _detail(order_id)).order})
 
 
 async def _detail(order_id: int) -> OrderDetail:

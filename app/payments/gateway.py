@@ -21,6 +21,8 @@ from app.payments.values import (
     Refunded,
     RefundRefused,
     SessionNotOpen,
+    ShippingAddress,
+    ShippingOffer,
     session_from,
 )
 
@@ -37,6 +39,8 @@ __all__ = [
     "RefundRefused",
     "Refunded",
     "SessionNotOpen",
+    "ShippingAddress",
+    "ShippingOffer",
     "session_from",
 ]
 
@@ -94,6 +98,8 @@ class PaymentGateway:
         cancel_url: str,
         expires_at: int,
         idempotency_key: str,
+        shipping: ShippingOffer,
+        ship_to: Sequence[str],
     ) -> CheckoutSession:
         # The token tells this order apart from any other that ever had the same id.
         metadata = {"order_id": str(order_id), "checkout_token": order_token}
@@ -116,6 +122,9 @@ class PaymentGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
             "expires_at": expires_at,
+            "shipping_address_collection": {"allowed_countries": list(ship_to)},
+            # Exactly the rate the store computed, so the total is known before the redirect.
+            "shipping_options": [{"shipping_rate_data": shipping.rate_data(currency)}],
         }
         session = await self._call(
             self._client.v1.checkout.sessions.create_async(

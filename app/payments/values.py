@@ -35,6 +35,42 @@ class LineItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ShippingOffer:
+    """The one shipping rate a session offers (Stripe's shipping_rate_data, fixed amount)."""
+
+    name: str
+    amount: int
+    min_business_days: int
+    max_business_days: int
+
+    def rate_data(self, currency: str) -> dict[str, Any]:
+        """As Stripe's shipping_rate_data: a fixed amount with a delivery estimate."""
+        days = {"unit": "business_day"}
+        return {
+            "type": "fixed_amount",
+            "fixed_amount": {"amount": self.amount, "currency": currency},
+            "display_name": self.name,
+            "delivery_estimate": {
+                "minimum": {**days, "value": self.min_business_days},
+                "maximum": {**days, "value": self.max_business_days},
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingAddress:
+    """Where the buyer asked for the order to go, as typed on Stripe's page."""
+
+    name: str
+    line1: str
+    line2: str
+    city: str
+    state: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True, slots=True)
 class CheckoutSession:
     id: str
     url: str | None
@@ -47,6 +83,9 @@ class CheckoutSession:
     metadata: Mapping[str, str] = field(default_factory=dict)
     livemode: bool = False  # False for test-mode keys and the sandbox
     customer_email: str | None = None  # what the buyer typed on Stripe's page
+    amount_subtotal: int | None = None  # the line items
+    amount_shipping: int | None = None  # the shipping rate the buyer was charged
+    shipping: ShippingAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,4 +120,25 @@ def session_from(session: Mapping[str, Any]) -> CheckoutSession:
         metadata=dict(session.get("metadata") or {}),
         livemode=session.get("livemode") is True,
         customer_email=(session.get("customer_details") or {}).get("email"),
+        amount_subtotal=session.get("amount_subtotal"),
+        amount_shipping=(session.get("total_details") or {}).get("amount_shipping"),
+        shipping=_shipping_from(session),
+    )
+
+
+def _shipping_from(session: Mapping[str, Any]) -> ShippingAddress | None:
+    # API versions from 2025-03-31 (stripe-python 16's among them) carry it under
+    # collected_information; older ones at the top level. Read whichever this response has.
+    details = (session.get("collected_information") or {}).get("shipping_details") or session.get(
+        "shipping_details"
+    )
+    if not details:
+        return None
+    address = details.get("address") or {}
+    return ShippingAddress(
+        name=details.get("name") or "",
+        **{
+            key: address.get(key) or ""
+            for key in ("line1", "line2", "city", "state", "postal_code", "country")
+        },
     )

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from app.catalog.service import CATALOG, forget_displayed_products
+from app.catalog.shipping import FLAT_RATE_CENTS, FREE_FROM_CENTS
 from app.catalog.tables import Product
 from tests.support.http import HTMX
 
@@ -18,10 +19,23 @@ PRICES = {p.sku: p.price_cents for p in CATALOG}
 SKUS = list(PRICES)
 
 
-def total_cents(html: str) -> int:
-    match = re.search(r'data-total-cents="(\d+)"', html)
-    assert match, "no total on the page"
+def figure(html: str, name: str) -> int:
+    match = re.search(rf'data-{name}-cents="(\d+)"', html)
+    assert match, f"no {name} figure on the page"
     return int(match.group(1))
+
+
+def total_cents(html: str) -> int:
+    """The grand total: what Stripe will charge."""
+    return figure(html, "total")
+
+
+def items_cents(html: str) -> int:
+    return figure(html, "items")
+
+
+def shipping_cents(html: str) -> int:
+    return figure(html, "shipping")
 
 
 def subtotals(html: str) -> list[int]:
@@ -58,7 +72,10 @@ async def test_total_is_the_sum_of_database_prices(
     assert response.status_code == 200
     expected = [PRICES[sku] * q for sku, q in zip(SKUS, quantities, strict=True)]
     assert subtotals(response.text) == expected
-    assert total_cents(response.text) == sum(expected)
+    items = sum(expected)
+    shipping = 0 if items == 0 or items >= FREE_FROM_CENTS else FLAT_RATE_CENTS
+    assert (items_cents(response.text), shipping_cents(response.text)) == (items, shipping)
+    assert total_cents(response.text) == items + shipping
     assert 'id="cart"' in response.text and "<html" not in response.text
 
 
@@ -83,8 +100,25 @@ async def test_prices_come_from_the_database_not_the_form(
     fields = {**form(shop_csrf, **{"mug-350": "2"}), "price": "1", "price_cents": "1", "total": "0"}
     response = await post_cart(store_client, shop_csrf, fields)
     assert response.status_code == 200
-    assert total_cents(response.text) == 1554
-    assert "$15.54" in response.text
+    assert items_cents(response.text) == 1554
+    assert total_cents(response.text) == 1554 + FLAT_RATE_CENTS
+    assert "$15.54" in response.text and "$20.44" in response.text
+
+
+@pytest.mark.parametrize(
+    ("price", "shipping"),
+    [(FREE_FROM_CENTS - 1, FLAT_RATE_CENTS), (FREE_FROM_CENTS, 0), (FREE_FROM_CENTS + 1, 0)],
+)
+async def test_shipping_is_free_from_the_threshold_to_the_cent(
+    store_client: httpx.AsyncClient, shop_csrf: str, price: int, shipping: int
+) -> None:
+    await Product.update({Product.price_cents: price}).where(Product.sku == "mug-350")
+    forget_displayed_products()
+    response = await post_cart(store_client, shop_csrf, form(shop_csrf, **{"mug-350": "1"}))
+    assert (items_cents(response.text), shipping_cents(response.text)) == (price, shipping)
+    assert total_cents(response.text) == price + shipping
+    shown = re.search(r'id="cart-shipping"[^>]*>([^<]*)<', response.text)
+    assert shown and shown.group(1) == ("Free" if shipping == 0 else "$4.90")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +190,7 @@ async def test_steppers_add_and_remove_one(store_client: httpx.AsyncClient, shop
     fields = {**form(shop_csrf, **{"mug-350": "4"}), "op": "dec:mug-350"}
     response = await post_cart(store_client, shop_csrf, fields)
     assert 'name="qty-mug-350" value="3"' in response.text
-    assert total_cents(response.text) == 3 * PRICES["mug-350"]
+    assert items_cents(response.text) == 3 * PRICES["mug-350"]
 
 
 @pytest.mark.parametrize(("start", "op"), [("99", "inc"), ("0", "dec")])
@@ -181,7 +215,7 @@ async def test_without_javascript_the_form_redirects_back_with_the_quantities(
     assert dict(parse_qsl(urlsplit(location).query)) == {"qty-beans-250": "2"}
     page = await store_client.get(location)
     assert page.status_code == 200
-    assert total_cents(page.text) == 2 * PRICES["beans-250"]
+    assert items_cents(page.text) == 2 * PRICES["beans-250"]
     assert 'name="qty-beans-250" value="2"' in page.text
 
 
@@ -209,4 +243,4 @@ async def test_the_csrf_header_is_accepted_as_htmx_sends_it(
         "/cart", data={"qty-mug-350": "1"}, headers={**HTMX, "x-csrftoken": shop_csrf}
     )
     assert response.status_code == 200
-    assert total_cents(response.text) == PRICES["mug-350"]
+    assert items_cents(response.text) == PRICES["mug-350"]

@@ -14,10 +14,12 @@ from app.orders.tables import Order
 from tests.support.browser import CSP_LISTENER, csp_violations
 from tests.support.http import LiveServer
 from tests.support.owner import OWNER_NAME, OWNER_PASSWORD
+from tests.support.stripe_sandbox import fill_address
 
 GOOD_CARD = "4242 4242 4242 4242"
 # Two products, two mugs at $18.00 and a dripper at $29.99: the order refunded in part.
 TWO_PRODUCTS = {"mug-350": "2", "dripper-v60": "1"}
+# One bag of beans: $14.50 and $4.90 shipping (under $40.00), $19.40 in all.
 BEANS = {"beans-250": "1"}
 # Is the focused element's ring there, and does it stand out (>= 3:1, WCAG 1.4.11) from what
 # it is drawn on: the background of the nearest ancestor that has one?
@@ -63,6 +65,7 @@ async def buy(page: Page, live_server: LiveServer, quantities: dict[str, str]) -
 
 async def pay(page: Page) -> None:
     await page.locator("#email").fill("ada@example.com")
+    await fill_address(page)
     await page.locator("#cardNumber").fill(GOOD_CARD)
     await page.locator("#cardExpiry").fill("12 / 34")
     await page.locator("#cardCvc").fill("123")
@@ -143,7 +146,7 @@ async def test_the_owner_reviews_one_order_and_refunds_part_of_another(
         await open_order(owner, "#review-queue", flagged)
         await expect(panel(owner)).to_have_attribute("data-status", "needs_review")
         await expect(owner.locator(".review-reason")).to_contain_text(
-            "Stripe charged $14.50; the order is $0.01."
+            "Stripe charged $19.40 in all; the order is $0.01."
         )
         await expect(owner.locator("#accept-form")).to_be_visible()
 

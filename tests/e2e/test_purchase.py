@@ -10,22 +10,27 @@ from playwright.async_api import Page, Route, expect
 from app.orders.tables import Order
 from tests.support.browser import csp_violations
 from tests.support.http import LiveServer
+from tests.support.stripe_sandbox import fill_address
 
 MUG = "Stoneware mug"
 GOOD_CARD = "4242 4242 4242 4242"
 
 
 async def choose_two_mugs(page: Page, live_server: LiveServer) -> None:
+    """Two mugs: $36.00 of products, under the free-shipping line, so $4.90 to post."""
     await page.goto(live_server.url + "/")
     plus = page.get_by_role("button", name=f"One more: {MUG}")
     await plus.click()
-    await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "1800")
+    await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "2290")
     await plus.click()
-    await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "3600")
+    await expect(page.locator("#cart-items")).to_have_attribute("data-items-cents", "3600")
+    await expect(page.locator("#cart-shipping")).to_have_attribute("data-shipping-cents", "490")
+    await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "4090")
 
 
 async def fill_card(page: Page, number: str) -> None:
     await page.locator("#email").fill("ada@example.com")
+    await fill_address(page)
     await page.locator("#cardNumber").fill(number)
     await page.locator("#cardExpiry").fill("12 / 34")
     await page.locator("#cardCvc").fill("123")
@@ -48,7 +53,11 @@ async def test_the_whole_purchase(page: Page, live_server: LiveServer) -> None:
     release.set()
     await page.wait_for_url("**/stripe-sandbox/pay/cs_test_*")
     await expect(page.get_by_text("TEST MODE")).to_be_visible()
-    await expect(page.get_by_text("$36.00").first).to_be_visible()
+    await expect(page.locator("#order-subtotal")).to_have_text("$36.00")
+    await expect(page.locator("#order-shipping")).to_have_attribute("data-amount", "490")
+    await expect(page.locator("#order-shipping")).to_have_text("$4.90")
+    await expect(page.locator("#order-total")).to_have_attribute("data-amount", "4090")
+    await expect(page.get_by_role("heading", name="Pay $40.90")).to_be_visible()
 
     await fill_card(page, GOOD_CARD)
     await page.wait_for_url("**/checkout/success?session_id=cs_test_*")
@@ -56,6 +65,8 @@ async def test_the_whole_purchase(page: Page, live_server: LiveServer) -> None:
     order = page.locator("#orders [data-order-id]").first
     await expect(order).to_have_attribute("data-status", "paid")
     await expect(order).to_contain_text("2 \u00d7 Stoneware mug")
+    await expect(order.locator(".shipping-line")).to_have_attribute("data-shipping-cents", "490")
+    await expect(order.locator(".order-total strong")).to_have_text("$40.90")
     assert await csp_violations(page) == []
 
 
@@ -94,6 +105,7 @@ async def test_cancel_and_come_back_to_the_same_cart(page: Page, live_server: Li
     await choose_two_mugs(page, live_server)
     await page.get_by_label("Quantity of Pour-over dripper").fill("1")
     await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "6599")
+    await expect(page.locator("#cart-shipping")).to_have_attribute("data-shipping-cents", "0")
     await page.get_by_role("button", name="Buy").click()
     await page.wait_for_url("**/stripe-sandbox/pay/**")
 
@@ -131,8 +143,10 @@ async def test_the_whole_purchase_without_javascript(
     await page.goto(live_server.url + "/")
     await page.get_by_role("button", name=f"One more: {MUG}").click()
     await page.wait_for_url("**/?qty-mug-350=1")
+    await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "2290")
     await page.get_by_role("button", name="Buy").click()
     await page.wait_for_url("**/stripe-sandbox/pay/cs_test_*")
+    await expect(page.locator("#order-total")).to_have_attribute("data-amount", "2290")
     await fill_card(page, GOOD_CARD)
     await page.wait_for_url("**/checkout/success**")
     await expect(page.get_by_role("heading", name="Thank you: payment received")).to_be_visible()

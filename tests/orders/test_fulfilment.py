@@ -92,7 +92,17 @@ async def test_a_delayed_payment_is_processing_until_it_settles(
 
 @pytest.mark.parametrize(
     ("change", "why"),
-    [({"total_cents": 1}, "amount"), ({"currency": "eur"}, "currency")],
+    [
+        # One mug: 18.00 and 4.90 shipping, 22.90 charged.
+        ({"total_cents": 1}, "Stripe charged $22.90 in all; the order is $0.01."),
+        ({"currency": "eur"}, "Stripe charged in USD; the order is in EUR."),
+        (
+            {"subtotal_cents": 1700, "shipping_cents": 590},  # the same total, split otherwise
+            "Stripe charged $18.00 for the products and $4.90 for shipping; "
+            "the order is $17.00 for the products and $5.90 for shipping.",
+        ),
+    ],
+    ids=["total", "currency", "products and shipping"],
 )
 async def test_a_payment_that_does_not_match_the_order_needs_review(
     shopper: Shopper,
@@ -108,6 +118,7 @@ async def test_a_payment_that_does_not_match_the_order_needs_review(
     page = await shopper.success(session_id)
     assert await status_of(order["id"]) == "needs_review"
     assert "We are checking this payment" in page.text
+    assert (await order_rows())[0]["review_reason"] == why
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert any(str(order["id"]) in r.getMessage() and session_id in r.getMessage() for r in errors)
 

@@ -31,6 +31,8 @@ async def test_buy_stores_the_order_then_sends_the_buyer_to_stripe(
     url = response.headers["hx-redirect"]
     [order] = await order_rows()
     assert order["status"] == "pending"
+    # 58.99 of products: over the free-shipping threshold, so Stripe is asked for the products.
+    assert (order["subtotal_cents"], order["shipping_cents"]) == (2 * 1450 + 2999, 0)
     assert (order["total_cents"], order["currency"]) == (2 * 1450 + 2999, "usd")
     assert order["stripe_session_url"] == url
     assert await line_rows() == [
@@ -52,6 +54,7 @@ async def test_buy_stores_the_order_then_sends_the_buyer_to_stripe(
     assert session.id == order["stripe_session_id"]
     assert (session.status, session.payment_status) == ("open", "unpaid")
     assert (session.amount_total, session.currency) == (5899, "usd")
+    assert (session.amount_subtotal, session.amount_shipping) == (5899, 0)
     assert session.client_reference_id == str(order["id"])
     assert session.metadata == {
         "order_id": str(order["id"]),
@@ -96,8 +99,15 @@ async def test_prices_come_from_the_database_at_purchase(
         ]
     )
     [order] = await order_rows()
-    assert (order["total_cents"], order["status"]) == (3998, "pending")
-    assert (await gateway.retrieve_checkout_session(session_id)).amount_total == 3998
+    # 2 x 19.99 = 39.98 of products, a cent under free shipping: the flat 4.90 on top.
+    assert (order["subtotal_cents"], order["shipping_cents"]) == (3998, 490)
+    assert (order["total_cents"], order["status"]) == (4488, "pending")
+    session = await gateway.retrieve_checkout_session(session_id)
+    assert (session.amount_subtotal, session.amount_shipping, session.amount_total) == (
+        3998,
+        490,
+        4488,
+    )
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,8 @@ async def test_an_order_that_never_got_a_session_is_marked_failed(
     gateway: PaymentGateway,
 ) -> None:
     # What a crash between storing the order and creating its session leaves behind.
-    order = Order(visitor_id="v" * 24, checkout_token="t" * 22, currency="usd", total_cents=1800)
+    order = Order(visitor_id="v" * 24, checkout_token="t" * 22, currency="usd",
+                  subtotal_cents=1800, shipping_cents=490, total_cents=2290)  # fmt: skip
     await order.save()
     await OrderLine(order=order.id, sku="mug-350", name="Stoneware mug", unit_price_cents=1800,
                     quantity=1).save()  # fmt: skip

@@ -10,11 +10,22 @@ from datetime import timedelta
 
 import pytest
 
+from app.catalog.shipping import STANDARD
 from app.db import utcnow
 from app.orders.reconcile import reconcile
 from app.orders.tables import Order
-from app.payments.gateway import CheckoutSession, GatewayConfig, LineItem, PaymentGateway
+from app.payments.gateway import (
+    CheckoutSession,
+    GatewayConfig,
+    LineItem,
+    PaymentGateway,
+    ShippingOffer,
+)
 from tests.support.stripe_sandbox import WEBHOOK_SECRET, SandboxServer
+
+STANDARD_OFFER = ShippingOffer(
+    STANDARD.name, STANDARD.amount_cents, STANDARD.min_business_days, STANDARD.max_business_days
+)
 
 
 class CountingGateway(PaymentGateway):
@@ -48,6 +59,7 @@ async def stale_orders(gateway: PaymentGateway, count: int) -> list[str]:
             lines=[LineItem("Stoneware mug", 1800, 1)], currency="usd",
             success_url="http://127.0.0.1/s", cancel_url="http://127.0.0.1/c",
             expires_at=int(time.time()) + 1900, idempotency_key=f"stale-{n}-{secrets.token_hex(4)}",
+            shipping=STANDARD_OFFER, ship_to=("US", "CA"),
         )  # fmt: skip
         return opened.id
 
@@ -63,7 +75,9 @@ async def stale_orders(gateway: PaymentGateway, count: int) -> list[str]:
                 visitor_id=f"visitor-{n}",
                 checkout_token=f"stale-{n}",
                 currency="usd",
-                total_cents=1800,
+                subtotal_cents=1800,
+                shipping_cents=STANDARD_OFFER.amount,
+                total_cents=1800 + STANDARD_OFFER.amount,
                 stripe_session_id=sid,
                 created_at=then,
                 updated_at=then - timedelta(seconds=n),

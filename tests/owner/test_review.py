@@ -34,9 +34,17 @@ from tests.support.stripe_sandbox import SandboxServer, get_json, submit_card
 
 pytestmark = pytest.mark.usefixtures("balanced_ledger")
 
-MISMATCH = "Stripe charged {charged}; the order is $0.01."
+# One mug: Stripe charged 18.00 and 4.90 shipping; the order was changed to 0.01 and free.
+MISMATCH = (
+    "Stripe charged {charged} in all, $18.00 for the products and $4.90 for shipping; "
+    "the order is $0.01 in all, $0.01 for the products and $0.00 for shipping."
+)
 LATE = "Paid after the order was canceled."
-FLAGS = {"mismatch": {Order.total_cents: 1}, "late": {Order.status: "canceled"}}
+# The mismatch keeps the order's own figures consistent (products + shipping = total).
+FLAGS = {
+    "mismatch": {Order.subtotal_cents: 1, Order.shipping_cents: 0, Order.total_cents: 1},
+    "late": {Order.status: "canceled"},
+}
 BUYER = "grace.hopper@example.org"
 
 

@@ -118,16 +118,21 @@ class Ledger:
         found += [f"payment {pi} is on {n} orders" for pi, n in intents.items() if n > 1]
 
         for order in self.orders:
+            # What Stripe is asked for is the products and their shipping, nothing else.
+            if order["total_cents"] != order["subtotal_cents"] + order["shipping_cents"]:
+                found.append(
+                    f"order {order['id']} totals {order['total_cents']}, not its products "
+                    f"{order['subtotal_cents']} and shipping {order['shipping_cents']}"
+                )
+            session = by_id.get(order["stripe_session_id"] or "")
+            if session is not None:
+                found += _figure_problems(order, session)
             if order["status"] not in PAID:
                 continue
-            session = by_id.get(order["stripe_session_id"] or "")
             charged = (session or {}).get("amount_total"), (session or {}).get("currency")
             if session is None or session["payment_status"] != "paid":
                 found.append(f"order {order['id']} is {order['status']} without Stripe's word")
-            elif charged != (order["paid_cents"], order["paid_currency"]) or (
-                # An amount other than the order's is the owner's call: only a flagged order.
-                charged != (order["total_cents"], order["currency"]) and not order["review_reason"]
-            ):
+            elif charged != (order["paid_cents"], order["paid_currency"]):
                 found.append(f"order {order['id']} paid an amount other than its session's")
 
         local = {o["stripe_session_id"]: o for o in self.orders if o["stripe_session_id"]}
@@ -172,6 +177,27 @@ class Ledger:
             if s["payment_intent"] in charges and s["payment_intent"] not in intents
         ]
         return found
+
+
+# Stripe's figures of a session beside the order's columns they must equal.
+FIGURES = (
+    ("products", "subtotal_cents", lambda s: s.get("amount_subtotal")),
+    ("shipping", "shipping_cents", lambda s: (s.get("total_details") or {}).get("amount_shipping")),
+    ("total", "total_cents", lambda s: s.get("amount_total")),
+    ("currency", "currency", lambda s: s.get("currency")),
+)
+
+
+def _figure_problems(order: dict[str, Any], session: dict[str, Any]) -> list[str]:
+    """Each of Stripe's figures for the session (products, shipping, total, currency) is the
+    order's; one that differs is the owner's call, so only an order flagged for review may."""
+    if order["review_reason"]:
+        return []
+    return [
+        f"order {order['id']}'s {what} is {order[column]}, Stripe's {stripes(session)}"
+        for what, column, stripes in FIGURES
+        if stripes(session) != order[column]
+    ]
 
 
 def _order_key(session: dict[str, Any]) -> str:

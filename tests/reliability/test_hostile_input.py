@@ -198,6 +198,9 @@ async def test_extra_fields_are_ignored_and_stripe_charges_the_database_price(
         "price_cents": "1",
         "unit_price_cents": "1",
         "total_cents": "1",
+        "subtotal_cents": "1",
+        "shipping_cents": "0",
+        "shipping": "0",
         "currency": "eur",
         "status": "paid",
         "visitor_id": scene.victim.http.cookies["visitor"],
@@ -205,9 +208,12 @@ async def test_extra_fields_are_ignored_and_stripe_charges_the_database_price(
     response = await scene.buy(extras)
     assert response.status_code == 200
     order = (await order_rows())[-1]
-    assert (order["total_cents"], order["currency"], order["status"]) == (3600, "usd", "pending")
+    # Two mugs at 18.00 (under the free-shipping threshold) and the flat 4.90 shipping.
+    assert (order["subtotal_cents"], order["shipping_cents"]) == (3600, 490)
+    assert (order["total_cents"], order["currency"], order["status"]) == (4090, "usd", "pending")
     assert order["visitor_id"] != scene.victim.http.cookies["visitor"].partition(".")[0]
     from tests.support.stripe_sandbox import get_json
 
     session = await get_json(store_sandbox, f"/v1/checkout/sessions/{order['stripe_session_id']}")
-    assert (session["amount_total"], session["currency"]) == (3600, "usd")
+    assert (session["amount_total"], session["currency"]) == (4090, "usd")
+    assert (session["amount_subtotal"], session["total_details"]["amount_shipping"]) == (3600, 490)
