@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from app.orders.tables import Fulfilment, Order, OrderStatus
+from app.payments.values import ShippingAddress
 
-__all__ = ["ACTIVE", "Fulfilment", "LineView", "OrderStatus", "OrderView", "ShipTo"]
+__all__ = ["ACTIVE", "Fulfilment", "LineView", "OrderStatus", "OrderView", "ShippingAddress"]
 
 ACTIVE = (OrderStatus.PENDING, OrderStatus.PROCESSING)
 STATUS_WORDS = {
@@ -37,23 +38,6 @@ class LineView:
 
 
 @dataclass(frozen=True, slots=True)
-class ShipTo:
-    name: str
-    line1: str
-    line2: str
-    city: str
-    state: str
-    postal_code: str
-    country: str
-
-    def lines(self) -> list[str]:
-        """The address as a label reads, blank parts left out."""
-        region = " ".join(part for part in (self.state, self.postal_code) if part)
-        town = ", ".join(part for part in (self.city, region) if part)
-        return [part for part in (self.name, self.line1, self.line2, town, self.country) if part]
-
-
-@dataclass(frozen=True, slots=True)
 class OrderView:
     id: int
     visitor_id: str
@@ -73,7 +57,7 @@ class OrderView:
     review_reason: str | None = None
     subtotal_cents: int = 0
     shipping_cents: int = 0
-    ship_to: ShipTo | None = None
+    ship_to: ShippingAddress | None = None
     fulfilment: Fulfilment = Fulfilment.UNFULFILLED
     shipped_at: datetime | None = None
     carrier: str | None = None
@@ -171,7 +155,9 @@ async def _orders(where: str, value: object, limit: int) -> list[OrderView]:
             order["livemode"] = None if row["livemode"] is None else bool(row["livemode"])
             order["fulfilment"] = Fulfilment(row["fulfilment"])
             if row["ship_name"] is not None:
-                order["ship_to"] = ShipTo(*(row[f"ship_{name}"] or "" for name in _SHIP_TO_FIELDS))
+                order["ship_to"] = ShippingAddress(
+                    *(row[f"ship_{name}"] or "" for name in _SHIP_TO_FIELDS)
+                )
         if row["sku"] is not None:  # an order without lines has NULL line columns
             order["lines"].append(LineView(*(row[name] for name in _LINE_FIELDS)))
     return [OrderView(**{**order, "lines": tuple(order["lines"])}) for order in orders.values()]

@@ -69,6 +69,12 @@ class ShippingAddress:
     postal_code: str
     country: str  # ISO 3166-1 alpha-2
 
+    def lines(self) -> list[str]:
+        """The address as a label reads, blank parts left out."""
+        region = " ".join(part for part in (self.state, self.postal_code) if part)
+        town = ", ".join(part for part in (self.city, region) if part)
+        return [part for part in (self.name, self.line1, self.line2, town, self.country) if part]
+
 
 @dataclass(frozen=True, slots=True)
 class CheckoutSession:

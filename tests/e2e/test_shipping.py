@@ -25,7 +25,7 @@ ADDRESS = {
     "shippingAdministrativeArea": "QC",
     "shippingPostalCode": "H2X 1Y4",
 }
-# How a label reads it (app/orders/queries.py: ShipTo.lines): blank parts left out.
+# How a label reads it (app/payments/values.py: ShippingAddress.lines): blank parts left out.
 LABEL = [
     "Zoë <b>Ünal</b>",
     "12 rue Saint-Étienne & fils",

@@ -60,7 +60,7 @@ STORED = {
     "ship_postal_code": "H2X 1Y4",
     "ship_country": "CA",
 }
-# The address as a label reads it (app/orders/queries.py: ShipTo.lines).
+# The address as a label reads it (app/payments/values.py: ShippingAddress.lines).
 LABEL = [
     "Zoë <b>Ünal</b>",
     "北京市朝阳区建国路88号",

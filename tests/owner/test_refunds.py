@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import html
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
 from litestar import Litestar
 
-from app.money import format_amount, format_money
 from app.orders.tables import Order
-from app.owner.accounts import add_owner
-from app.owner.tables import AuditEntry
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable, Refunded
 from app.settings import Settings
 from tests.reliability.ledger import (
     Ledger,
     balanced_ledger,  # noqa: F401 - a fixture
-    charge_of,
     charges_since,
     newest_refund,
     newest_session,
@@ -30,7 +22,23 @@ from tests.reliability.ledger import (
 )
 from tests.support.checkout import Shopper, deliver, order_rows, webhook_for
 from tests.support.http import browser_like, csrf_token, texts_of
-from tests.support.owner import FORM_TOKEN, OWNER_HTMX, OWNER_PASSWORD, OwnerBrowser, paid_order
+from tests.support.owner import (
+    OWNER_HTMX,
+    OwnerBrowser,
+    at_stripe,
+    audit,
+    beside,
+    form_in,
+    money,
+    order_row,
+    paid_order,
+    panel,
+    prefilled,
+    refund_form,
+    submit,
+    timeline,
+    typed,
+)
 from tests.support.stripe_sandbox import Receiver, SandboxServer, refund
 
 pytestmark = pytest.mark.usefixtures("balanced_ledger")
@@ -42,44 +50,11 @@ TOO_MUCH = "a cent more than Stripe charged"
 # --- reading the owner's order page -------------------------------------------------------------
 
 
-def panel(page: str) -> dict[str, str]:
-    """The order panel's data-* attributes (status, total-cents, refunded-cents, …)."""
-    match = re.search(r'<section id="owner-order"([^>]*)>', page)
-    assert match, "the response has no order panel"
-    return dict(re.findall(r'data-([\w-]+)="([^"]*)"', match.group(1)))
-
-
-def prefilled(page: str) -> str | None:
-    """The refund form's amount field as the page fills it in; None without a refund form."""
-    match = re.search(r'<input id="amount"[^>]*\bvalue="([^"]*)"', page)
-    return html.unescape(match.group(1)) if match else None
-
-
-def beside(page: str, element_id: str) -> str | None:
-    """The text of the message with this id (amount-error, note-error), if the page has one."""
-    match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', page)
-    return html.unescape(match.group(1)).strip() if match else None
-
-
-def timeline(page: str, kind: str) -> list[str]:
-    """The timeline's entries of one kind ("status", "stripe" or "owner"), without their time."""
-    return [text.partition(" UTC ")[2] for text in texts_of(page, "li", f"timeline-{kind}")]
-
-
 def has_refund_form(page: str) -> bool:
     return 'id="refund-form"' in page
 
 
 # --- what the store and Stripe hold -------------------------------------------------------------
-
-
-def typed(cents: int) -> str:
-    """An amount as the owner types it (and the form prefills it): 1250 -> "12.50"."""
-    return format_amount(cents, "usd")
-
-
-def money(cents: int) -> str:
-    return format_money(cents, "usd")
 
 
 async def bought(shopper: Shopper) -> tuple[int, int]:
@@ -88,68 +63,7 @@ async def bought(shopper: Shopper) -> tuple[int, int]:
     return order_id, (await order_row(order_id))["paid_cents"]
 
 
-async def order_row(order_id: int) -> dict[str, Any]:
-    row = await Order.select().where(Order.id == order_id).first()
-    assert row is not None
-    return row
-
-
-async def at_stripe(sandbox: SandboxServer, payment_intent: str) -> tuple[int, int]:
-    """(amount refunded, number of refunds) of a payment, from the sandbox's own record."""
-    charge = await charge_of(sandbox, payment_intent)
-    return (charge.amount_refunded, charge.refunds) if charge else (0, 0)
-
-
-async def audit(order_id: int, action: str = "refunded") -> list[dict[str, Any]]:
-    return await (
-        AuditEntry.select()
-        .where((AuditEntry.order_id == order_id) & (AuditEntry.action == action))
-        .order_by(AuditEntry.id)
-    )
-
-
 # --- the owner's forms --------------------------------------------------------------------------
-
-
-def form_in(page: str) -> dict[str, str]:
-    """The refund form as a page (or a fragment) shows it, to submit unchanged."""
-    token, amount = FORM_TOKEN.search(page), prefilled(page)
-    assert token and amount is not None, "no refund form here"
-    return {"amount": amount, "form_token": token.group(1)}
-
-
-async def refund_form(
-    browser: OwnerBrowser, order_id: int, amount: str | None = None
-) -> dict[str, str]:
-    """Open the order page and fill in its refund form: `amount`, or what the page prefilled."""
-    form = form_in((await browser.page(f"/owner/orders/{order_id}")).text)
-    return form if amount is None else {**form, "amount": amount}
-
-
-async def submit(
-    browser: OwnerBrowser, order_id: int, form: dict[str, str], *, htmx: bool = True
-) -> httpx.Response:
-    return await browser.post(f"/owner/orders/{order_id}/refund", form, htmx=htmx)
-
-
-@asynccontextmanager
-async def another_owner(
-    app: Litestar, settings: Settings, name: str
-) -> AsyncIterator[OwnerBrowser]:
-    """An owner besides alice, signed in on a browser of their own."""
-    await add_owner(name, OWNER_PASSWORD)
-    async with browser_like(app, settings.public_url) as http:
-        browser = OwnerBrowser(http)
-        assert (await browser.sign_in(name, OWNER_PASSWORD)).status_code == 303
-        yield browser
-
-
-@pytest.fixture
-async def bob(
-    stripe_store: Litestar, settings: Settings, owner: OwnerBrowser
-) -> AsyncIterator[OwnerBrowser]:
-    async with another_owner(stripe_store, settings, "bob") as browser:
-        yield browser
 
 
 def hold_stripes_answer(

@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from app.orders.tables import Order, OrderChange
-from app.settings import Settings
-from tests.owner.test_refunds import (
-    another_owner,
+from tests.reliability.ledger import balanced_ledger  # noqa: F401 - a fixture
+from tests.support.checkout import Shopper, order_rows, pay, status_of
+from tests.support.http import texts_of
+from tests.support.owner import (
+    OwnerBrowser,
     at_stripe,
     audit,
     beside,
     money,
     order_row,
+    orders_in,
+    paid_order,
     panel,
     refund_form,
     submit,
     timeline,
     typed,
 )
-from tests.reliability.ledger import balanced_ledger  # noqa: F401 - a fixture
-from tests.support.checkout import Shopper, order_rows, pay, status_of
-from tests.support.http import texts_of
-from tests.support.owner import OwnerBrowser, paid_order
 from tests.support.stripe_sandbox import SandboxServer, get_json, submit_card
 
 pytestmark = pytest.mark.usefixtures("balanced_ledger")
@@ -60,44 +57,6 @@ async def flagged_order(shopper: Shopper, sandbox: SandboxServer, flag: str) -> 
     assert await status_of(order["id"]) == "needs_review"
     session = await get_json(sandbox, f"/v1/checkout/sessions/{session_id}")
     return int(order["id"]), int(session["amount_total"])
-
-
-@pytest.fixture
-async def bob(
-    stripe_store: Litestar, settings: Settings, owner: OwnerBrowser
-) -> AsyncIterator[OwnerBrowser]:
-    async with another_owner(stripe_store, settings, "bob") as browser:
-        yield browser
-
-
-class _Rows(HTMLParser):
-    """The data-order-id of every row inside the element with a given id."""
-
-    def __init__(self, element_id: str) -> None:
-        super().__init__()
-        self.element_id = element_id
-        self.ids: list[int] = []
-        self._open: list[str] = []  # tags open inside the element; empty: outside it
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if self._open:
-            self._open.append(tag)
-            if tag == "tr" and found.get("data-order-id"):
-                self.ids.append(int(str(found["data-order-id"])))
-        elif found.get("id") == self.element_id:
-            self._open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._open and tag in self._open:
-            while self._open.pop() != tag:
-                pass
-
-
-def orders_in(page: str, element_id: str) -> list[int]:
-    parser = _Rows(element_id)
-    parser.feed(page)
-    return parser.ids
 
 
 async def accept(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,12 +15,21 @@ from litestar import Litestar
 from app.db import utcnow
 from app.orders.tables import Order
 from app.settings import Settings
-from tests.owner.test_refunds import another_owner, audit, money, order_row, panel, timeline, typed
-from tests.owner.test_review import orders_in
 from tests.reliability.ledger import balanced_ledger  # noqa: F401 - a fixture
 from tests.support.checkout import Shopper, order_rows, pay
 from tests.support.http import HTMX, browser_like, csrf_token, texts_of
-from tests.support.owner import OWNER_HTMX, OwnerBrowser, paid_order
+from tests.support.owner import (
+    OWNER_HTMX,
+    OwnerBrowser,
+    audit,
+    money,
+    order_row,
+    orders_in,
+    paid_order,
+    panel,
+    timeline,
+    typed,
+)
 from tests.support.stripe_sandbox import DEFAULT_ADDRESS, SandboxServer
 
 pytestmark = pytest.mark.usefixtures("balanced_ledger")
@@ -30,14 +38,6 @@ CARRIER, TRACKING = "DHL Express", "JD014600006281234567"
 ALREADY = "This order was already marked shipped."
 REFUNDED = "This order was refunded in full: there is nothing to ship."
 UNPRINTABLE = "The {} has characters that cannot be printed."
-
-
-@pytest.fixture
-async def bob(
-    stripe_store: Litestar, settings: Settings, owner: OwnerBrowser
-) -> AsyncIterator[OwnerBrowser]:
-    async with another_owner(stripe_store, settings, "bob") as browser:
-        yield browser
 
 
 async def ship(
