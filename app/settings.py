@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from app.catalog.shipping import STRIPE_SHIPS_TO
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -175,6 +177,11 @@ def _countries(value: str) -> tuple[str, ...]:
         raise SettingsError(
             "SHIP_TO_COUNTRIES must be two-letter country codes separated by commas, e.g. US,CA"
             + (f" ({', '.join(bad)} is not one)." if bad else ".")
+        )
+    if unknown := [code for code in codes if code not in STRIPE_SHIPS_TO]:
+        raise SettingsError(
+            f"SHIP_TO_COUNTRIES: Stripe Checkout cannot ship to {', '.join(unknown)} "
+            "(not a country code it accepts)."
         )
     return codes
 

@@ -21,11 +21,12 @@ from app.settings import Settings, load_settings
 from tests.support.database import clean_environment, create_database, drop_database, migrate
 from tests.support.http import LiveServer, browser_like, csrf_token, free_port, running
 
+# In dependency order: a plugin imported by a later one is registered (and rewritten) first.
 pytest_plugins = [
     "tests.support.stripe_sandbox",
     "tests.support.checkout",
-    "tests.support.browser",
     "tests.support.owner",
+    "tests.support.browser",
 ]
 
 

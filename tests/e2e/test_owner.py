@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from app.orders.tables import Order
-from tests.support.browser import CSP_LISTENER, csp_violations
+from tests.support.browser import another_browser, csp_violations, panel, sign_in
 from tests.support.http import LiveServer
 from tests.support.owner import OWNER_NAME, OWNER_PASSWORD
 from tests.support.stripe_sandbox import fill_address
@@ -93,26 +90,6 @@ async def flagged_order(page: Page, live_server: LiveServer) -> int:
 # ---------------------------------------------------------------- the owner's side
 
 
-@asynccontextmanager
-async def another_browser(browser: Browser, **options: Any) -> AsyncIterator[Page]:
-    """A second person at another computer: a context of its own, recording CSP violations."""
-    context = await browser.new_context(**options)
-    context.set_default_timeout(10_000)
-    await context.add_init_script(CSP_LISTENER)
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
-
-
-async def sign_in(page: Page, live_server: LiveServer) -> None:
-    await page.goto(live_server.url + "/owner/login")
-    await page.locator("#username").fill(OWNER_NAME)
-    await page.locator("#password").fill(OWNER_PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url("**/owner/")
-
-
 async def sign_out(page: Page) -> None:
     await page.locator("#owner-nav").get_by_role("button", name="Sign out").click()
     await page.wait_for_url("**/owner/login")
@@ -121,10 +98,6 @@ async def sign_out(page: Page) -> None:
 async def open_order(page: Page, where: str, order_id: int) -> None:
     await page.locator(f'{where} tr[data-order-id="{order_id}"] a').click()
     await page.wait_for_url(f"**/owner/orders/{order_id}")
-
-
-def panel(page: Page) -> Locator:
-    return page.locator("section#owner-order")
 
 
 async def test_the_owner_reviews_one_order_and_refunds_part_of_another(

@@ -8,8 +8,7 @@ import re
 from playwright.async_api import Browser, Page, expect
 
 from app.orders.tables import Order
-from tests.e2e.test_owner import another_browser, panel, sign_in
-from tests.support.browser import csp_violations
+from tests.support.browser import another_browser, csp_violations, panel, sign_in
 from tests.support.http import LiveServer
 from tests.support.stripe_sandbox import fill_address
 

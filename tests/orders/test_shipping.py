@@ -479,6 +479,18 @@ def test_ship_to_countries_default_to_the_us_and_canada(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("value", ["US,XX", "AS", "cu, us"])
+def test_countries_stripe_does_not_ship_to_are_refused_at_start(tmp_path: Path, value: str) -> None:
+    env = {"SECRET_KEY_FILE": str(tmp_path / "key"), "SHIP_TO_COUNTRIES": value}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env)
+    unknown = next(code for code in value.upper().replace(" ", "").split(",") if code != "US")
+    assert str(refused.value) == (
+        f"SHIP_TO_COUNTRIES: Stripe Checkout cannot ship to {unknown} "
+        "(not a country code it accepts)."
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "named"),
     [

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright
+
+from tests.support.http import LiveServer
+from tests.support.owner import OWNER_NAME, OWNER_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -68,3 +73,27 @@ async def page_without_js(browser: Browser) -> AsyncIterator[Page]:
 async def csp_violations(page: Page) -> list[str]:
     violations: list[str] = await page.evaluate("window.__csp || []")
     return violations
+
+
+@asynccontextmanager
+async def another_browser(browser: Browser, **options: Any) -> AsyncIterator[Page]:
+    """A second person at another computer: a context of its own, recording CSP violations."""
+    context = await browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    await context.add_init_script(CSP_LISTENER)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def sign_in(page: Page, live_server: LiveServer) -> None:
+    await page.goto(live_server.url + "/owner/login")
+    await page.locator("#username").fill(OWNER_NAME)
+    await page.locator("#password").fill(OWNER_PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/owner/")
+
+
+def panel(page: Page) -> Locator:
+    return page.locator("section#owner-order")
