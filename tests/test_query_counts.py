@@ -5,40 +5,17 @@ from __future__ import annotations
 import httpx
 
 from app.catalog.service import forget_displayed_products
-from app.catalog.shipping import shipping_for
-from app.orders.tables import Order, OrderLine, OrderStatus
+from app.orders.tables import Order
 from app.visitor import COOKIE_NAME
+from tests.support.database import stored_order
 from tests.support.http import HTMX
 
 
 async def give_orders(visitor_id: str, count: int) -> None:
     start = await Order.count()
     for n in range(start, start + count):
-        items = 1450 * (n % 3 + 1)
-        shipping = shipping_for(items).amount_cents
-        [row] = await Order.insert(
-            Order(
-                visitor_id=visitor_id,
-                checkout_token=f"token-{visitor_id}-{n:04d}",
-                status=OrderStatus.PAID.value,
-                currency="usd",
-                subtotal_cents=items,
-                shipping_cents=shipping,
-                total_cents=items + shipping,
-            )
-        ).returning(Order.id)
-        await OrderLine.insert(
-            *(
-                OrderLine(
-                    order=row["id"],
-                    sku="beans-250",
-                    name="Beans",
-                    unit_price_cents=1450,
-                    quantity=1,
-                )
-                for _ in range(n % 3 + 1)
-            )
-        )
+        beans = [("beans-250", "Beans", 1450, 1)] * (n % 3 + 1)
+        await stored_order(f"token-{visitor_id}-{n:04d}", beans, visitor_id=visitor_id)
 
 
 async def counts(

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from app.catalog.shipping import shipping_for
 from app.orders.reconcile import reconcile
-from app.orders.tables import Order, OrderLine, OrderStatus
+from app.orders.tables import Order, OrderStatus
 from app.payments.gateway import PaymentGateway
 from app.settings import Settings
+from tests.support.database import stored_order
 from tests.support.owner import OwnerBrowser, owner_browser
 
 ROW = 'data-order-id="{}" data-status="{}"'
@@ -28,30 +28,8 @@ async def signed_in(
 
 
 async def place(status: OrderStatus, n: int, **values: Any) -> int:
-    items = 1800 * (n % 3 + 1)
-    shipping = shipping_for(items).amount_cents
-    [row] = await Order.insert(
-        Order(
-            visitor_id="v" * 24,
-            checkout_token=f"owner-pages-{n}",
-            status=status.value,
-            currency="usd",
-            subtotal_cents=items,
-            shipping_cents=shipping,
-            total_cents=items + shipping,
-            **values,
-        )
-    ).returning(Order.id)
-    await OrderLine.insert(
-        OrderLine(
-            order=row["id"],
-            sku="mug-350",
-            name="Stoneware mug",
-            unit_price_cents=1800,
-            quantity=n % 3 + 1,
-        )
-    )
-    return int(row["id"])
+    mugs = ("mug-350", "Stoneware mug", 1800, n % 3 + 1)
+    return await stored_order(f"owner-pages-{n}", [mugs], status=status, **values)
 
 
 async def many_orders(count: int) -> None:

@@ -7,10 +7,13 @@ import secrets
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from app.catalog.shipping import shipping_for
+from app.orders.tables import Order, OrderLine, OrderStatus
 from tests.support.http import ROOT
 
 # Nothing from the developer's own shell may steer the tests toward a real database or Stripe.
@@ -60,3 +63,36 @@ def clean_environment(env: Mapping[str, str]) -> dict[str, str]:
         for name, value in env.items()
         if name not in FOREIGN and not name.startswith(FOREIGN_PREFIXES)
     }
+
+
+async def stored_order(
+    token: str,
+    lines: Sequence[tuple[str, str, int, int]],
+    *,
+    visitor_id: str = "v" * 24,
+    status: OrderStatus = OrderStatus.PAID,
+    **values: Any,
+) -> int:
+    """An order written straight to the database: `lines` as (sku, name, unit price, quantity),
+    its subtotal, shipping and total as a Buy would have stored them."""
+    items = sum(price * quantity for _, _, price, quantity in lines)
+    shipping = shipping_for(items).amount_cents
+    [row] = await Order.insert(
+        Order(
+            visitor_id=visitor_id,
+            checkout_token=token,
+            status=status.value,
+            currency="usd",
+            subtotal_cents=items,
+            shipping_cents=shipping,
+            total_cents=items + shipping,
+            **values,
+        )
+    ).returning(Order.id)
+    await OrderLine.insert(
+        *(
+            OrderLine(order=row["id"], sku=sku, name=name, unit_price_cents=price, quantity=qty)
+            for sku, name, price, qty in lines
+        )
+    )
+    return int(row["id"])
