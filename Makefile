@@ -10,18 +10,21 @@ run: migrate
 
 # Production (README "Production"): one worker per core, no access log. SERVER=granian also works.
 # Behind a proxy (README "Behind a proxy"): it bounds headers, bodies and slow clients; these
-# bound what reaches each worker: open connections, idle keep-alives, the wait at shutdown.
+# bound what reaches each worker: open connections (live pages hold one each), idle keep-alives,
+# and the wait at shutdown (open streams are cut after it; the pages reconnect by themselves).
+# WEB_CONCURRENCY tells the store how many workers there are (SQLite polls with more than one).
 SERVER ?= uvicorn
 WORKERS ?= $(shell nproc)
+serve: export WEB_CONCURRENCY = $(WORKERS)
 serve: migrate
 ifeq ($(SERVER),granian)
 	$(BIN)/granian --interface asgi --factory app.main:create_app --host $${HOST:-127.0.0.1} \
 		--port $${PORT:-8000} --workers $(WORKERS) --log-level warning --no-access-log \
-		--backpressure 1000 --http1-header-read-timeout 10000 --http1-keep-alive
+		--backpressure 4000 --http1-header-read-timeout 10000 --http1-keep-alive
 else
 	$(BIN)/uvicorn --factory app.main:create_app --host $${HOST:-127.0.0.1} --port $${PORT:-8000} \
 		--workers $(WORKERS) --log-level warning --no-access-log \
-		--limit-concurrency 1000 --backlog 2048 --timeout-keep-alive 5 --timeout-graceful-shutdown 10 \
+		--limit-concurrency 4000 --backlog 2048 --timeout-keep-alive 5 --timeout-graceful-shutdown 10 \
 		--no-proxy-headers
 endif
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -41,12 +43,44 @@ def bind_store_tables(database: DatabaseSettings) -> Engine:
     return engine
 
 
-def atomic() -> Any:
-    """A transaction; on SQLite it takes the write lock up front, so it waits instead of failing."""
+# What the innermost open atomic() block runs once it has committed (None outside one).
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "after_commit", default=None
+)
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """A transaction; on SQLite it takes the write lock up front, so it waits instead of failing.
+
+    A block inside another joins it: it commits, and runs its `on_commit` calls, with the outer.
+    """
+    if _after_commit.get() is not None:
+        yield
+        return
     engine = Product._meta.db
-    if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
+    callbacks: list[Callable[[], None]] = []
+    token = _after_commit.set(callbacks)
+    try:
+        if isinstance(engine, SQLiteEngine):
+            async with engine.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with engine.transaction():
+                yield
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        callback()
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the open atomic() block commits (never if it rolls back); now if none."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
 
 
 def utcnow() -> datetime:

@@ -26,6 +26,9 @@ from app.db import Engine, bind_store_tables
 from app.errors import http_exception_handler, server_error_handler
 from app.health import healthz
 from app.limits import RequestLimits
+from app.live.routes import my_orders_live, owner_live
+from app.live.streams import StreamTiming
+from app.live.wiring import Live, live_updates, live_wiring
 from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
@@ -96,7 +99,7 @@ def checkout_terms(settings: Settings) -> CheckoutTerms:
 
 
 def template_helpers(
-    settings: Settings, tokens: CheckoutTokens
+    settings: Settings, tokens: CheckoutTokens, live: Live
 ) -> Callable[[JinjaTemplateEngine], None]:
     @pass_context
     def new_checkout_token(context: Context) -> str:
@@ -108,15 +111,17 @@ def template_helpers(
         engine.engine.filters["amount"] = format_amount
         engine.engine.globals["new_checkout_token"] = new_checkout_token
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
+        engine.engine.globals["live"] = live
 
     return configure
 
 
-def owner_router(cookie: OwnerCookie) -> Router:
+def owner_router(cookie: OwnerCookie, live: Live) -> Router:
     """Every /owner route is behind the owner's session, but those marked public (sign-in)."""
     return Router(
         path="/owner",
         route_handlers=[
+            *([owner_live] if live.streaming else []),
             login_form,
             login,
             logout,
@@ -146,6 +151,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     terms = checkout_terms(settings)
     tokens = CheckoutTokens(settings.secret_key)
     rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
+    timing = StreamTiming(settings.live_heartbeat_seconds, settings.live_lifetime_seconds)
+    live = live_wiring(engine, settings.workers, timing)
     return Litestar(
         route_handlers=[
             shop,
@@ -154,9 +161,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             checkout_success,
             checkout_cancel,
             my_orders,
+            *([my_orders_live] if live.streaming else []),
             stripe_webhook,
             healthz,
-            owner_router(OwnerCookie(secure=settings.https)),
+            owner_router(OwnerCookie(secure=settings.https), live),
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"]),
         ],
         dependencies={
@@ -164,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "gateway": Provide(lambda: gateway, use_cache=True, sync_to_thread=False),
             "checkout_terms": Provide(lambda: terms, use_cache=True, sync_to_thread=False),
             "buy_rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
+            "streams": Provide(lambda: live.streams, use_cache=True, sync_to_thread=False),
             "client_address": Provide(
                 client_address(TrustedProxies(settings.trusted_proxies)), sync_to_thread=False
             ),
@@ -171,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates",
             engine=JinjaTemplateEngine,
-            engine_callback=template_helpers(settings, tokens),
+            engine_callback=template_helpers(settings, tokens, live),
         ),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -185,7 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[RequestLimits(), VisitorMiddleware(settings.secret_key, secure=settings.https)],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
-        lifespan=[store_database(engine)],
+        lifespan=[store_database(engine), live_updates(live)],
         on_startup=[announce_simulated_payments] if settings.sandbox_mode else [],
         on_shutdown=[gateway.close],
         state=State({"gateway": gateway}),

@@ -53,6 +53,12 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # Where Checkout lets buyers ship to (ISO 3166-1 alpha-2 codes).
     ship_to_countries: tuple[str, ...] = ("US", "CA")
+    # Worker processes serving the store (WEB_CONCURRENCY, as uvicorn reads it): on SQLite more
+    # than one means polling instead of streams (app/live/wiring.py).
+    workers: int = 1
+    # Live streams: a heartbeat comment this often, and a reconnect after this long.
+    live_heartbeat_seconds: float = 15.0
+    live_lifetime_seconds: float = 600.0
     # The mounted sandbox keeps its own database, never the store's.
     sandbox_database: DatabaseSettings = DatabaseSettings(
         sqlite_path=PROJECT_ROOT / "stripe_sandbox.sqlite3"
@@ -89,6 +95,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         checkout_limit_per_minute=_per_minute(env.get("CHECKOUT_LIMIT_PER_MINUTE") or "20"),
         trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
         ship_to_countries=_countries(env.get("SHIP_TO_COUNTRIES") or "US,CA"),
+        workers=int(_number(env, "WEB_CONCURRENCY", "1", 1, 512, whole=True)),
+        live_heartbeat_seconds=_number(env, "LIVE_HEARTBEAT_SECONDS", "15", 1, 300),
+        live_lifetime_seconds=_number(env, "LIVE_LIFETIME_SECONDS", "600", 5, 86_400),
         sandbox_database=DatabaseSettings(
             url=env.get("SANDBOX_DATABASE_URL") or None,
             sqlite_path=Path(
@@ -146,6 +155,20 @@ def _seconds(value: str) -> float:
     if not 0 < seconds <= 120:
         raise SettingsError("STRIPE_TIMEOUT_SECONDS must be a number of seconds from 0 to 120.")
     return seconds
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: str, low: float, high: float, *, whole: bool = False
+) -> float:
+    value = (env.get(name) or default).strip()
+    try:
+        number = int(value) if whole else float(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        kind = "a whole number" if whole else "a number of seconds"
+        raise SettingsError(f"{name} must be {kind} from {low:g} to {high:g}.")
+    return number
 
 
 def _per_minute(value: str) -> int:

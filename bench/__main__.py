@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from bench import data, load, owner, report
-from bench.procs import Server, free_port, server_command
+from bench import data, live, load, owner, report
+from bench.procs import Server, free_port, raise_open_files, server_command
 
 ENV = os.environ
 SECONDS = float(ENV.get("BENCH_SECONDS", "10"))
@@ -26,7 +26,7 @@ LATENCY_MS = int(ENV.get("SANDBOX_LATENCY_MS", "200"))
 ORDERS = int(ENV.get("BENCH_ORDERS", "3000"))
 OWNER_ORDERS = int(ENV.get("BENCH_OWNER_ORDERS", "100000"))
 ADMIN_URL = ENV.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SCENARIOS = ENV.get("BENCH_SCENARIOS", "home,cart,orders,checkout,webhooks,owner").split(",")
+SCENARIOS = ENV.get("BENCH_SCENARIOS", "home,cart,orders,checkout,webhooks,owner,live").split(",")
 SECRET_KEY = "bench-" + secrets.token_urlsafe(40)
 WEBHOOK_SECRET = "whsec_bench_" + secrets.token_hex(16)
 _TOKENS = re.compile(rb'(name="(?:_csrf_token|checkout_token)" value=|"x-csrftoken": )"[^"]*"')
@@ -34,6 +34,7 @@ _TOKENS = re.compile(rb'(name="(?:_csrf_token|checkout_token)" value=|"x-csrftok
 
 def main() -> None:
     admin_url = ADMIN_URL
+    raise_open_files()  # before the servers start: they inherit it (2,000 streams, see live)
     name, url = asyncio.run(data.create_database(admin_url))
     # The sandbox keeps a database of its own, on the same server as the store's (as before it
     # had one): a SQLite file would make its writes queue behind one lock and slow every Buy.
@@ -160,7 +161,7 @@ def _webhooks(results: report.Results, targets: dict[str, Server], session: data
         n = next(batch)
         count = int(1500 * (seconds + 1))
         return data.webhook_requests(WEBHOOK_SECRET, intents, f"r{round_}b{n}", count,
-                                     refunded=1000 * (10 * round_ + n + 1))  # fmt: skip
+                                     refunded=data.refund_floor())  # fmt: skip
 
     for target in ("store", "bare"):
         run = measure(results, "POST /webhooks/stripe", target, targets[target], "POST",
@@ -229,6 +230,7 @@ SCENARIO: dict[str, Callable[..., None]] = {
     "checkout": _checkout,
     "webhooks": _webhooks,
     "owner": owner.scenario(measure, CONNECTIONS),
+    "live": live.scenario(measure, CONNECTIONS),
 }
 
 if __name__ == "__main__":

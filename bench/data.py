@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import random
 import secrets
@@ -195,3 +196,34 @@ async def count_rows(url: str, sql: str) -> int:
         return int(await connection.fetchval(sql))
     finally:
         await connection.close()
+
+
+def live_buys(
+    session: Session, secret_key: str, count: int
+) -> list[tuple[str, dict[str, str], str]]:
+    """checkout_requests with each buyer's visitor id: the live scenario opens their streams."""
+    tokens, out = CheckoutTokens(secret_key), []
+    for _ in range(count):
+        visitor_id = mint_visitor_id()
+        cookie = f"{visitor_cookie(secret_key, visitor_id)}; csrftoken={session.csrf}"
+        body = urlencode({**CART_FORM, "op": "", "checkout_token": tokens.mint(visitor_id)})
+        out.append((visitor_id, session.headers(htmx=True, cookie=cookie), body))
+    return out
+
+
+def signed_webhook(secret: str, body: str) -> dict[str, str]:
+    """The headers Stripe sends with `body`: its signature over the timestamp and the body."""
+    stamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{stamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={stamp},v1={mac}", "Content-Type": "application/json"}
+
+
+_refund_steps = itertools.count(1)
+
+
+def refund_floor() -> int:
+    """A `refunded` for webhook_requests above every earlier batch's, whichever scenario sent it.
+
+    Refunds only grow: a batch below an earlier one would update no row and cost less.
+    """
+    return 1000 * next(_refund_steps)

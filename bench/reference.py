@@ -16,6 +16,7 @@ from litestar.response import Template
 from litestar.template import TemplateConfig
 
 from app.catalog.cart import Cart, ProductView, read_cart
+from app.live.wiring import Live
 from app.main import checkout_origins
 from app.money import format_money
 from app.orders.queries import LineView, OrderStatus, OrderView
@@ -91,6 +92,8 @@ def _jinja(engine: JinjaTemplateEngine) -> None:
     # Only its presence matters: the run compares pages with their tokens masked.
     engine.engine.globals["new_checkout_token"] = lambda: secrets.token_urlsafe(16)
     engine.engine.globals["payments_simulated"] = False
+    # The bench's visitor has nothing in flight, so the store's page connects no stream either.
+    engine.engine.globals["live"] = Live(streams=None, how="polling (the reference)")
 
 
 def create_app() -> Litestar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,35 @@ class Sample:
 
 
 @dataclass
+class LiveRound:
+    """One round of the `live` scenario (bench/live.py)."""
+
+    streams: int  # open at once, each past `: listening`
+    opened_s: float  # to open them all
+    latencies_ms: list[float]  # `orders-changed` on the stream minus the webhook's response
+    missing: int  # sampled streams that never heard their order change
+    others_heard: int  # streams not sampled that heard anything but heartbeats
+    kib_per_stream: float  # the store's RSS growth per idle stream
+    rps_none: tuple[float, float]  # webhooks/s with no stream open, before and after
+    rps_open: float  # webhooks/s with every stream open
+    cpu_ms: tuple[float, float]  # the store's CPU per webhook, none (mean) and all open
+    idle_cpu: float  # the store's workers' CPU seconds per second, no stream, no request
+    idle_cpu_bare: list[float]  # the same seconds, bare Litestar's workers (when it runs)
+    pace: str  # how the sampled webhooks were sent
+
+    @property
+    def ratio(self) -> float:
+        """To the mean of the runs before and after: the machine may drift in between."""
+        none = statistics.fmean(self.rps_none)
+        return self.rps_open / none if none else 0.0
+
+    def percentile(self, share: float) -> float:
+        """Nearest rank; the worst sampled latency at share 1."""
+        ordered = sorted(self.latencies_ms) or [float("nan")]
+        return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+@dataclass
 class Results:
     setup: dict[str, object]
     samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)
@@ -28,6 +58,7 @@ class Results:
     burst_call_times: float | None = None  # 100 concurrent Buys, in Stripe call-times
     # Scenarios with no hand-written reference: their ratio is to another scenario's store row.
     baselines: dict[str, str] = field(default_factory=dict)
+    live: list[LiveRound] = field(default_factory=list)
 
     def add(self, scenario: str, target: str, sample: Sample) -> None:
         self.samples.setdefault(scenario, {}).setdefault(target, []).append(sample)
@@ -82,12 +113,67 @@ def table(results: Results) -> str:
             for n, row in enumerate(results.memory, 1)
         )
         out += "\n"
+    out += _live_table(results.live)
     for scenario, notes in results.notes.items():
         out += "".join(f"\n- {scenario}: {text}" for text in notes)
     return out + "\n"
 
 
 MB = 10**6
+
+
+def _live_table(rounds: list[LiveRound]) -> str:
+    if not rounds:
+        return ""
+    lines = [
+        "\n| live, round | streams open (in s) | webhook -> stream p50 / p99 / max ms | sampled "
+        "streams not told | other streams that heard anything | KiB per idle stream "
+        "| webhooks/s none before, after / all open (ratio) | store CPU ms per webhook none / "
+        "open | idle CPU s/s (bare Litestar) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n, live in enumerate(rounds, 1):
+        lines.append(
+            f"| {n} | {live.streams:,} ({live.opened_s:.1f}) | {live.percentile(0.5):.1f} / "
+            f"{live.percentile(0.99):.1f} / {live.percentile(1):.1f} "
+            f"(of {len(live.latencies_ms)}, {live.pace}) | {live.missing} | {live.others_heard} "
+            f"| {live.kib_per_stream:.1f} | {live.rps_none[0]:,.0f}, {live.rps_none[1]:,.0f} / "
+            f"{live.rps_open:,.0f} ({live.ratio:.2f}) | {live.cpu_ms[0]:.2f} / "
+            f"{live.cpu_ms[1]:.2f} | {live.idle_cpu:.4f}"
+            f"{''.join(f' ({bare:.4f})' for bare in live.idle_cpu_bare)} |"
+        )
+    out = "\n".join(lines) + "\n"
+    if len(rounds) > 1:
+        out += (
+            "\nKiB per idle stream is round 1's to read: later rounds' streams reuse the memory"
+            " that round 1's freed and the workers kept (Python returns little to the system).\n"
+        )
+    return out
+
+
+def _live_budgets(rounds: list[LiveRound]) -> list[tuple[str, str, str]]:
+    """The live scenario's budgets, each decided by its worst round."""
+    if not rounds:
+        return []
+    fewest = min(live.streams for live in rounds)
+    p99 = max(live.percentile(0.99) for live in rounds)
+    missing = sum(live.missing for live in rounds)
+    heard = sum(live.others_heard for live in rounds)
+    worst = min(rounds, key=lambda live: live.ratio)
+    # CPU per webhook beside it: on a machine others load, throughput drifts and CPU less so.
+    open_ms, none_ms = worst.cpu_ms[1], worst.cpu_ms[0]
+    ratio = f"{worst.ratio:.2f}x (store CPU {open_ms:.2f} vs {none_ms:.2f} ms per webhook)"
+    cpu = max(live.idle_cpu for live in rounds)
+    kib = rounds[0].kib_per_stream  # later rounds reuse what the first one's streams freed
+    told = f"{p99:.1f} ms" + (f", {missing} never told" if missing else "")
+    return [
+        (f"{rounds[0].streams:,} streams open at once", f"{fewest:,} listening", "met"),
+        ("webhook -> its stream p99 < 250 ms", told, _verdict(p99 < 250 and not missing)),
+        ("no other visitor's stream hears a change", f"{heard} heard one", _verdict(not heard)),
+        ("memory per idle stream", f"{kib:.1f} KiB", "reported"),
+        ("webhooks/s with the streams open >= 0.90x none", ratio, _verdict(worst.ratio >= 0.9)),
+        ("idle CPU with no stream < 1 % of a core", f"{cpu * 100:.2f} %", _verdict(cpu < 0.01)),
+    ]
 
 
 def _ratio_range(results: Results, scenario: str) -> tuple[float, float] | None:
@@ -127,6 +213,7 @@ def budgets(results: Results) -> str:
         latest = max(end[0] - start[0] for start, end in zip(before, last, strict=False))
         figure = f"{latest / MB:+.1f} MB in the last round ({overall / MB:+.1f} since round 1)"
         rows.append(("no growth between rounds", figure, _verdict(latest <= MB / 2)))
+    rows += _live_budgets(results.live)
     lines = ["| budget | measured | verdict |", "|---|---|---|"]
     lines += [f"| {name} | {figure} | {verdict} |" for name, figure, verdict in rows]
     return "\n".join(lines) + "\n\n"
@@ -148,6 +235,7 @@ def write(results: Results) -> Path:
         "memory": results.memory,
         "burst_call_times": results.burst_call_times,
         "baselines": results.baselines,
+        "live": [asdict(live) for live in results.live],
         "samples": {
             scenario: {target: [asdict(s) for s in samples] for target, samples in targets.items()}
             for scenario, targets in results.samples.items()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.db import utcnow
+from app.orders.changes import update_orders
 from app.orders.fulfilment import fulfil_checkout
 from app.orders.queries import OrderView, order_by_id, order_for_session
 from app.orders.tables import Order, OrderStatus
@@ -30,9 +30,10 @@ async def close_checkout(gateway: PaymentGateway, order_id: int, session_id: str
     """Expire the session at Stripe, so it can no longer be paid, then cancel its order."""
     if not await expire_at_stripe(gateway, session_id):
         return
-    await Order.update(
-        {Order.status: OrderStatus.CANCELED.value, Order.updated_at: utcnow()}
-    ).where((Order.id == order_id) & (Order.status == OrderStatus.PENDING.value))
+    await update_orders(
+        {Order.status: OrderStatus.CANCELED.value},
+        (Order.id == order_id) & (Order.status == OrderStatus.PENDING.value),
+    )
 
 
 async def make_room(gateway: PaymentGateway, visitor_id: str, order_id: int) -> None:
@@ -59,10 +60,10 @@ async def _cancel_before_its_session(gateway: PaymentGateway, order_id: int) -> 
     Whichever of this UPDATE and the Buy's storing of the session id comes second sees the
     other: here the id, or there the canceled status (service._open_session expires it then).
     """
-    rows = (
-        await Order.update({Order.status: OrderStatus.CANCELED.value, Order.updated_at: utcnow()})
-        .where((Order.id == order_id) & (Order.status == OrderStatus.PENDING.value))
-        .returning(Order.stripe_session_id)
+    rows = await update_orders(
+        {Order.status: OrderStatus.CANCELED.value},
+        (Order.id == order_id) & (Order.status == OrderStatus.PENDING.value),
+        Order.stripe_session_id,
     )
     if rows and rows[0]["stripe_session_id"]:
         await expire_at_stripe(gateway, rows[0]["stripe_session_id"])

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.db import atomic, utcnow
 from app.money import format_money
+from app.orders.changes import update_orders
 from app.orders.queries import ACTIVE, OrderView, order_by_id, order_for_session
 from app.orders.refunds import apply_refund, order_paid_by
 from app.orders.tables import Order, OrderStatus, StripeEvent
@@ -203,11 +204,9 @@ async def move(
     extra: Mapping[Any, object] | None = None,
 ) -> bool:
     """The one way an order changes status: a conditional UPDATE; a lost race changes nothing."""
-    values = {Order.status: to.value, Order.updated_at: utcnow(), **(extra or {})}
-    rows = (
-        await Order.update(values)
-        .where((Order.id == order_id) & Order.status.is_in([s.value for s in from_]))
-        .returning(Order.id)
+    rows = await update_orders(
+        {Order.status: to.value, **(extra or {})},
+        (Order.id == order_id) & Order.status.is_in([s.value for s in from_]),
     )
     if rows:
         logger.info("order %s -> %s", order_id, to.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app.orders.tables import Fulfilment, Order, OrderStatus
@@ -62,6 +62,13 @@ class OrderView:
     shipped_at: datetime | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the order does (every write stamps updated_at): a page's "as of"."""
+        stamp = self.updated_at or self.created_at
+        return stamp.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
 
     @property
     def status_words(self) -> str:
@@ -108,8 +115,8 @@ _ORDERS_WITH_LINES = """
            o.created_at, o.stripe_session_id, o.stripe_session_url, o.livemode,
            o.payment_intent_id, o.paid_cents, o.paid_currency, o.buyer_email, o.review_reason,
            o.subtotal_cents, o.shipping_cents, o.fulfilment, o.shipped_at, o.carrier,
-           o.tracking_number, o.ship_name, o.ship_line1, o.ship_line2, o.ship_city, o.ship_state,
-           o.ship_postal_code, o.ship_country,
+           o.tracking_number, o.updated_at, o.ship_name, o.ship_line1, o.ship_line2, o.ship_city,
+           o.ship_state, o.ship_postal_code, o.ship_country,
            l.sku, l.name, l.unit_price_cents, l.quantity
       FROM (SELECT * FROM shop_order WHERE {where}
              ORDER BY created_at DESC, id DESC LIMIT {{}}) AS o
@@ -137,6 +144,7 @@ _ORDER_FIELDS = (
     "shipped_at",
     "carrier",
     "tracking_number",
+    "updated_at",
 )
 _SHIP_TO_FIELDS = ("name", "line1", "line2", "city", "state", "postal_code", "country")
 _LINE_FIELDS = ("sku", "name", "unit_price_cents", "quantity")

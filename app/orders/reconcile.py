@@ -10,6 +10,7 @@ from typing import Any
 from piccolo.query import OrderByRaw
 
 from app.db import utcnow
+from app.orders.changes import update_orders
 from app.orders.fulfilment import adopt_session, fulfil_checkout, handle_stripe_event
 from app.orders.queries import ACTIVE
 from app.orders.tables import Order, OrderStatus, ReconcileRun
@@ -114,10 +115,8 @@ async def _catch_up(
 
     if not may_abandon:
         return report
-    abandoned = (
-        await Order.update({Order.status: OrderStatus.FAILED.value, Order.updated_at: utcnow()})
-        .where(_never_got_a_session(cutoff))
-        .returning(Order.id)
+    abandoned = await update_orders(
+        {Order.status: OrderStatus.FAILED.value}, _never_got_a_session(cutoff)
     )
     report.abandoned = [row["id"] for row in abandoned]
     for order_id in report.abandoned:

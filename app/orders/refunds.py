@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.db import utcnow
+from app.orders.changes import update_orders
 from app.orders.tables import Order, OrderStatus
 
 # Orders with a payment that Stripe can still give money back on.
@@ -18,19 +18,10 @@ async def apply_refund(payment_intent: str, amount_refunded: int, *, fully: bool
     """Stripe's refunded figure for a payment, whoever learnt it first (webhook or owner)."""
     status = OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED
     # Refunds only grow, so an older figure arriving late never undoes a newer one.
-    rows = (
-        await Order.update(
-            {
-                Order.status: status.value,
-                Order.refunded_cents: amount_refunded,
-                Order.updated_at: utcnow(),
-            }
-        )
-        .where(
-            (Order.payment_intent_id == payment_intent)
-            & Order.status.is_in([s.value for s in REFUNDABLE])
-            & (Order.refunded_cents < amount_refunded)
-        )
-        .returning(Order.id)
+    rows = await update_orders(
+        {Order.status: status.value, Order.refunded_cents: amount_refunded},
+        (Order.payment_intent_id == payment_intent)
+        & Order.status.is_in([s.value for s in REFUNDABLE])
+        & (Order.refunded_cents < amount_refunded),
     )
     return bool(rows)

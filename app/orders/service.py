@@ -11,7 +11,9 @@ from app.catalog.cart import Cart, read_cart
 from app.catalog.service import list_products
 from app.catalog.shipping import shipping_for
 from app.db import atomic, utcnow
+from app.live.notices import announce
 from app.orders.cancellation import expire_at_stripe, make_room
+from app.orders.changes import update_orders
 from app.orders.queries import OrderView, order_by_id
 from app.orders.tables import Order, OrderLine, OrderStatus
 from app.orders.throttle import BuyLimiter
@@ -121,8 +123,9 @@ async def _store_order(
                 )
             )
             .on_conflict(target=Order.checkout_token, action="DO NOTHING")
-            .returning(Order.id)
+            .returning(Order.id, Order.visitor_id)
         )
+        await announce(inserted)
         if inserted:
             order_id: int = inserted[0]["id"]
             await OrderLine.insert(
@@ -168,12 +171,11 @@ async def _open_session(
             ship_to=terms.ship_to,
         )
     except PaymentServiceUnavailable:
-        await Order.update(
-            {Order.status: OrderStatus.FAILED.value, Order.updated_at: utcnow()}
-        ).where(
+        await update_orders(
+            {Order.status: OrderStatus.FAILED.value},
             (Order.id == order.id)
             & (Order.status == OrderStatus.PENDING.value)
-            & Order.stripe_session_id.is_null()
+            & Order.stripe_session_id.is_null(),
         )
         raise
     if not session.url:

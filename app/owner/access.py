@@ -13,9 +13,10 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from litestar.plugins.htmx import ClientRedirect
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Response, ServerSentEvent, ServerSentEventMessage, Template
 
 from app.errors import error_response
+from app.live.streams import SIGNED_OUT
 from app.owner.sessions import ABSOLUTE_EXPIRY, Owner, owner_for
 from app.owner.signin import SignInFailed, SignInThrottled, sign_in, sign_out
 from app.web import AnyRequest, is_htmx
@@ -64,12 +65,17 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitab
 
 
 def owner_guard(cookie: OwnerCookie) -> Guard:
-    """The guard on the owner router: handlers marked public (sign-in) are the only exception."""
+    """The guard on the owner router: handlers marked public (sign-in) are the only exception.
+
+    Handlers marked passive (the live stream, which reconnects by itself) do not count as the
+    owner being active: an open tab does not keep an idle session alive.
+    """
 
     async def require_owner(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
-        if connection.route_handler.opt.get("public"):
+        opt = connection.route_handler.opt
+        if opt.get("public"):
             return
-        owner = await owner_for(connection.cookies.get(cookie.name))
+        owner = await owner_for(connection.cookies.get(cookie.name), touch=not opt.get("passive"))
         if owner is None:
             raise NotSignedIn()
         connection.state.owner = owner
@@ -84,6 +90,11 @@ def signed_in_owner(request: AnyRequest) -> Owner:
 
 
 def to_login(request: AnyRequest, _: NotSignedIn) -> Response[Any]:
+    if request.route_handler.opt.get("passive"):
+        # The live stream reconnecting after the session ended: a redirect would only be
+        # retried for ever; this event closes the stream and sends the page to sign in.
+        # (Not told by Accept: the SSE extension adds text/event-stream to every request.)
+        return ServerSentEvent([ServerSentEventMessage(event=SIGNED_OUT)])
     # htmx would follow a 303 with fetch and swap the login page into a fragment.
     return ClientRedirect(LOGIN) if is_htmx(request) else Redirect(LOGIN, status_code=303)
 

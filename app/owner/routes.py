@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import get, post
 from litestar.di import NamedDependency
@@ -34,6 +35,7 @@ SignedInOwner = NamedDependency[Owner]
 Gateway = NamedDependency[PaymentGateway]
 Search = Annotated[str, QueryParameter(max_length=200)]
 Cursor = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
+Version = Annotated[str | None, QueryParameter(max_length=32, pattern=r"^[0-9]+$")]
 
 STRIPE_DOWN = (
     "Stripe could not be reached: nothing was refunded. Try again; it will not refund twice."
@@ -80,8 +82,10 @@ class OrderPanel:
 
 
 @get("/")
-async def owner_dashboard(owner: SignedInOwner) -> Template:
-    return Template("owner/dashboard.html", context={"owner": owner, "board": await dashboard()})
+async def owner_dashboard(request: AnyRequest, owner: SignedInOwner) -> Template:
+    # htmx asks for the board alone when the live stream says an order changed.
+    template = "owner/_dashboard.html" if is_htmx(request) else "owner/dashboard.html"
+    return Template(template, context={"owner": owner, "board": await dashboard()})
 
 
 @get("/orders")
@@ -94,8 +98,17 @@ async def owner_orders(
 ) -> Template:
     wanted = _status(status)
     page = await order_page(wanted, q, before)
-    context = {"owner": owner, "page": page, "status": wanted, "q": q, "statuses": OrderStatus}
-    # Only the filter form and the pager ask with htmx, and both swap the table.
+    # This page's own URL (for the live re-fetch), without the parameters it was not given.
+    here = urlencode({k: v for k, v in {"status": status, "q": q, "before": before}.items() if v})
+    context = {
+        "owner": owner,
+        "page": page,
+        "status": wanted,
+        "q": q,
+        "statuses": OrderStatus,
+        "list_url": f"/owner/orders?{here}",
+    }
+    # The filter form, the pager and the live stream ask with htmx, and all swap the table.
     template = "owner/_orders_table.html" if is_htmx(request) else "owner/orders.html"
     return Template(template, context=context)
 
@@ -111,9 +124,18 @@ def _status(text: str) -> OrderStatus | None:
 
 
 @get("/orders/{order_id:int}")
-async def owner_order(order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway) -> Template:
+async def owner_order(
+    request: AnyRequest,
+    order_id: FromPath[int],
+    owner: SignedInOwner,
+    gateway: Gateway,
+    seen: Version = None,
+) -> Response[Any]:
     panel = OrderPanel(await _detail(order_id), gateway.dashboard_url, owner)
-    return Template("owner/order.html", context=panel.context())
+    if seen is not None and seen == panel.detail.order.version and is_htmx(request):
+        # The live stream's re-fetch of an order shown as it is: keep the owner's notice and input.
+        return Response(None, status_code=204)
+    return for_htmx(request, panel, template="owner/order.html", fragment="owner/_order_panel.html")
 
 
 @post("/orders/{order_id:int}/refund")

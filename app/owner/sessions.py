@@ -35,7 +35,7 @@ async def open_session(user_id: int) -> str:
     return token
 
 
-async def owner_for(token: str | None) -> Owner | None:
+async def owner_for(token: str | None, *, touch: bool = True) -> Owner | None:
     """The owner a session token belongs to, if it is live; touches it at most once a minute."""
     if not token or len(token) > 100:
         return None
@@ -54,7 +54,7 @@ async def owner_for(token: str | None) -> Owner | None:
     )
     if row is None:
         return None
-    if row["seen_at"] < now - TOUCH_EVERY:
+    if touch and row["seen_at"] < now - TOUCH_EVERY:
         await OwnerSession.update({OwnerSession.seen_at: now}).where(OwnerSession.id == row["id"])
     return Owner(id=row["user.id"], username=row["user.username"], session_id=row["id"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from app.db import atomic, utcnow
+from app.orders.changes import update_orders
 from app.orders.queries import Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order
 from app.owner.actions import ActionRefused, Done, OrderNotFound
@@ -30,22 +31,16 @@ async def ship_order(owner: Owner, order_id: int, carrier: str, tracking_number:
         _field("tracking_number", "tracking number", tracking_number),
     )
     async with atomic():
-        shipped = (
-            await Order.update(
-                {
-                    Order.fulfilment: Fulfilment.SHIPPED.value,
-                    Order.shipped_at: utcnow(),
-                    Order.carrier: carrier or None,
-                    Order.tracking_number: tracking_number or None,
-                    Order.updated_at: utcnow(),
-                }
-            )
-            .where(
-                (Order.id == order_id)
-                & (Order.fulfilment == Fulfilment.UNFULFILLED.value)
-                & Order.status.is_in([status.value for status in SHIPPABLE])
-            )
-            .returning(Order.id)
+        shipped = await update_orders(
+            {
+                Order.fulfilment: Fulfilment.SHIPPED.value,
+                Order.shipped_at: utcnow(),
+                Order.carrier: carrier or None,
+                Order.tracking_number: tracking_number or None,
+            },
+            (Order.id == order_id)
+            & (Order.fulfilment == Fulfilment.UNFULFILLED.value)
+            & Order.status.is_in([status.value for status in SHIPPABLE]),
         )
         if shipped:
             detail = " ".join(part for part in (carrier, tracking_number) if part)

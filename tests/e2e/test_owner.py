@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from app.orders.tables import Order
-from tests.support.browser import another_browser, csp_violations, panel, sign_in
+from tests.support.browser import another_browser, buy, csp_violations, panel, pay, sign_in
 from tests.support.http import LiveServer
 from tests.support.owner import OWNER_NAME, OWNER_PASSWORD
-from tests.support.stripe_sandbox import fill_address
 
-GOOD_CARD = "4242 4242 4242 4242"
 # Two products, two mugs at $18.00 and a dripper at $29.99: the order refunded in part.
 TWO_PRODUCTS = {"mug-350": "2", "dripper-v60": "1"}
 # One bag of beans: $14.50 and $4.90 shipping (under $40.00), $19.40 in all.
@@ -46,29 +42,6 @@ NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 # ---------------------------------------------------------------- the buyer's side
-
-
-async def buy(page: Page, live_server: LiveServer, quantities: dict[str, str]) -> int:
-    """Open the shop with these quantities, press Buy, land on the hosted page: the order's id."""
-    query = "&".join(f"qty-{sku}={n}" for sku, n in quantities.items())
-    await page.goto(f"{live_server.url}/?{query}")
-    await page.get_by_role("button", name="Buy").click()
-    await page.wait_for_url("**/stripe-sandbox/pay/cs_test_*")
-    session_id = page.url.split("?")[0].rsplit("/", 1)[-1]
-    row = await Order.select(Order.id).where(Order.stripe_session_id == session_id).first()
-    assert row is not None, f"no order for {session_id}"
-    return int(row["id"])
-
-
-async def pay(page: Page) -> None:
-    await page.locator("#email").fill("ada@example.com")
-    await fill_address(page)
-    await page.locator("#cardNumber").fill(GOOD_CARD)
-    await page.locator("#cardExpiry").fill("12 / 34")
-    await page.locator("#cardCvc").fill("123")
-    await page.locator("#billingName").fill("Ada Lovelace")
-    await page.get_by_role("button", name=re.compile(r"^Pay ")).click()
-    await page.wait_for_url("**/checkout/success?session_id=cs_test_*")
 
 
 async def paid_order(page: Page, live_server: LiveServer, quantities: dict[str, str]) -> int:

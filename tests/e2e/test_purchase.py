@@ -8,12 +8,8 @@ import re
 from playwright.async_api import Page, Route, expect
 
 from app.orders.tables import Order
-from tests.support.browser import csp_violations
+from tests.support.browser import GOOD_CARD, MUG, csp_violations, fill_card
 from tests.support.http import LiveServer
-from tests.support.stripe_sandbox import fill_address
-
-MUG = "Stoneware mug"
-GOOD_CARD = "4242 4242 4242 4242"
 
 
 async def choose_two_mugs(page: Page, live_server: LiveServer) -> None:
@@ -26,16 +22,6 @@ async def choose_two_mugs(page: Page, live_server: LiveServer) -> None:
     await expect(page.locator("#cart-items")).to_have_attribute("data-items-cents", "3600")
     await expect(page.locator("#cart-shipping")).to_have_attribute("data-shipping-cents", "490")
     await expect(page.locator("#cart-total")).to_have_attribute("data-total-cents", "4090")
-
-
-async def fill_card(page: Page, number: str) -> None:
-    await page.locator("#email").fill("ada@example.com")
-    await fill_address(page)
-    await page.locator("#cardNumber").fill(number)
-    await page.locator("#cardExpiry").fill("12 / 34")
-    await page.locator("#cardCvc").fill("123")
-    await page.locator("#billingName").fill("Ada Lovelace")
-    await page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
 
 async def test_the_whole_purchase(page: Page, live_server: LiveServer) -> None:

@@ -1,4 +1,4 @@
-"""My Orders: this browser's orders only, newest first, polling only while one is in flight."""
+"""My Orders: this browser's orders only, newest first, listening only while one is in flight."""
 
 from __future__ import annotations
 
@@ -37,18 +37,29 @@ async def test_my_orders_lists_this_browsers_orders_newest_first(
     assert listed(page.text) == listed(fragment.text)
 
 
-async def test_it_polls_only_while_an_order_is_in_flight(
+async def test_it_listens_only_while_an_order_is_in_flight(
     shopper: Shopper, store_sandbox: SandboxServer
 ) -> None:
-    empty = await shopper.http.get("/orders", headers=HTMX)
-    assert "No orders from this browser yet" in empty.text and "hx-trigger" not in empty.text
+    empty = await shopper.http.get("/")
+    assert "hx-sse:connect" not in empty.text and "hx-trigger" not in fragment_of(empty.text)
     session_id = await shopper.start_checkout({"mug-350": "1"})
-    polling = await shopper.http.get("/orders", headers=HTMX)
-    assert 'hx-get="/orders" hx-trigger="every 3s" hx-swap="outerHTML"' in polling.text
+    page = await shopper.http.get("/")
+    assert re.search(r'hx-sse:connect="/orders/live\?since=\d+" hx-sse:close="settled"', page.text)
+    listening = await shopper.http.get("/orders", headers=HTMX)
+    assert (
+        'hx-get="/orders" hx-trigger="orders-changed from:#live" hx-swap="outerHTML"'
+        in listening.text
+    )
+    assert "every 3s" not in page.text  # a stream serves, so nothing polls
     await pay(store_sandbox, session_id)
-    await shopper.success(session_id)
+    receipt = await shopper.success(session_id)
+    assert "hx-sse:connect" not in receipt.text  # paid: nothing left to listen for
     settled = await shopper.http.get("/orders", headers=HTMX)
     assert listed(settled.text)[0][1] == "paid" and "hx-trigger" not in settled.text
+
+
+def fragment_of(page: str) -> str:
+    return page[page.index('<section id="orders"') :]
 
 
 async def test_without_htmx_my_orders_is_the_shop_page(shopper: Shopper) -> None:

@@ -10,8 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, Response, expect
 
 from app.settings import Settings
-from tests.e2e.test_purchase import GOOD_CARD, MUG, fill_card
-from tests.support.browser import CSP_LISTENER, csp_violations
+from tests.support.browser import CSP_LISTENER, GOOD_CARD, MUG, csp_violations, fill_card
 from tests.support.browser import browser as browser
 from tests.support.browser import chromium_path as chromium_path
 from tests.support.http import ROOT, LiveServer, running

@@ -69,10 +69,13 @@ async def browser_like(
 class LiveServer:
     """The app under uvicorn in its own process, on the port PUBLIC_URL names."""
 
-    def __init__(self, env: Mapping[str, str], factory: str = "app.main:create_app") -> None:
+    def __init__(
+        self, env: Mapping[str, str], factory: str = "app.main:create_app", *args: str
+    ) -> None:
         self.url = env["PUBLIC_URL"]
         self._env = dict(env)
         self._factory = factory
+        self._args = args  # more uvicorn options
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -92,6 +95,7 @@ class LiveServer:
                 "warning",
                 # As `make serve`: the app decides which X-Forwarded-For to believe, not uvicorn.
                 "--no-proxy-headers",
+                *self._args,
             ],
             cwd=ROOT,
             env=self._env,
@@ -106,6 +110,11 @@ class LiveServer:
             except httpx.TransportError:
                 time.sleep(0.1)
         raise RuntimeError("the live server did not become healthy within 20 s")
+
+    @property
+    def returncode(self) -> int | None:
+        assert self._process is not None
+        return self._process.poll()
 
     @property
     def pid(self) -> int:
