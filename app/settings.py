@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -86,13 +87,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         public_url=public_url,
         host=env.get("HOST") or "127.0.0.1",
-        port=_port(env.get("PORT") or "8000"),
+        port=int(_number(env, "PORT", "8000", 1, 65535, whole=True)),
         debug=debug,
         stripe_secret_key=stripe_secret_key,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=_optional_url(env, "STRIPE_API_BASE"),
-        stripe_timeout_seconds=_seconds(env.get("STRIPE_TIMEOUT_SECONDS") or "10"),
-        checkout_limit_per_minute=_per_minute(env.get("CHECKOUT_LIMIT_PER_MINUTE") or "20"),
+        stripe_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", "10", 0.1, 120),
+        # 0: no limit.
+        checkout_limit_per_minute=int(
+            _number(env, "CHECKOUT_LIMIT_PER_MINUTE", "20", 0, 10_000, whole=True)
+        ),
         trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
         ship_to_countries=_countries(env.get("SHIP_TO_COUNTRIES") or "US,CA"),
         workers=int(_number(env, "WEB_CONCURRENCY", "1", 1, 512, whole=True)),
@@ -141,43 +145,20 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise SettingsError(f"{name} must be one of 1/0, true/false, yes/no, on/off.")
 
 
-def _port(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) < 65536:
-        raise SettingsError("PORT must be a whole number from 1 to 65535.")
-    return int(value)
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds <= 120:
-        raise SettingsError("STRIPE_TIMEOUT_SECONDS must be a number of seconds from 0 to 120.")
-    return seconds
-
-
 def _number(
     env: Mapping[str, str], name: str, default: str, low: float, high: float, *, whole: bool = False
 ) -> float:
     value = (env.get(name) or default).strip()
-    try:
-        number = int(value) if whole else float(value)
-    except ValueError:
-        number = low - 1
+    number: float = low - 1  # anything unreadable is out of range
+    if whole and value.isascii() and value.isdigit():
+        number = int(value)
+    elif not whole:
+        with contextlib.suppress(ValueError):
+            number = float(value)
     if not low <= number <= high:
         kind = "a whole number" if whole else "a number of seconds"
         raise SettingsError(f"{name} must be {kind} from {low:g} to {high:g}.")
     return number
-
-
-def _per_minute(value: str) -> int:
-    value = value.strip()
-    if not value.isascii() or not value.isdigit() or int(value) > 10_000:
-        raise SettingsError(
-            "CHECKOUT_LIMIT_PER_MINUTE must be a whole number from 0 (no limit) to 10000."
-        )
-    return int(value)
 
 
 def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -14,6 +14,7 @@ from app.live.hub import Change, Hub
 from app.orders.tables import Order
 
 CHANNEL = "shop_order_changed"
+_NOTIFY_EACH = "SELECT pg_notify({}, payload) FROM unnest({}::text[]) AS payload"
 
 
 @cache
@@ -29,10 +30,13 @@ async def announce(rows: Iterable[Mapping[str, Any]]) -> None:
     and never if it rolls back (NOTIFY's own rule on PostgreSQL, on_commit on SQLite).
     """
     changes = [Change(row["id"], row["visitor_id"]) for row in rows]
+    if not changes:
+        return
     engine = Order._meta.db
     if isinstance(engine, PostgresEngine):
-        for change in changes:
-            await Order.raw("SELECT pg_notify({}, {})", CHANNEL, change.payload)
+        # One statement however many orders changed (reconcile may fail a batch at once).
+        payloads = [change.payload for change in changes]
+        await Order.raw(_NOTIFY_EACH, CHANNEL, payloads)
         return
     assert isinstance(engine, SQLiteEngine)
     hub = in_process_hub(engine)

@@ -13,6 +13,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from app.db import atomic, on_commit
 from app.live.hub import OWNERS, Change, Subscription
 from app.live.notices import CHANNEL, in_process_hub
+from app.orders.changes import update_orders
 from app.orders.fulfilment import move
 from app.orders.tables import Order, OrderStatus
 from app.settings import Settings
@@ -123,3 +124,13 @@ async def test_on_commit_runs_after_the_outer_block_and_never_after_a_rollback()
             raise Boom
     on_commit(lambda: ran.append("no block: now"))
     assert ran == ["outer", "inner", "no block: now"]
+
+
+async def test_a_change_of_many_orders_announces_each_of_them(overheard: Overheard) -> None:
+    first, second = await pending("a" * 24), await pending("b" * 24)
+    changed = await update_orders(
+        {Order.status: OrderStatus.EXPIRED.value}, Order.id.is_in([first, second])
+    )
+    assert sorted(row["id"] for row in changed) == [first, second]
+    heard = {(await overheard.next())[0], (await overheard.next())[0]}
+    assert heard == {first, second} and overheard.nothing()
