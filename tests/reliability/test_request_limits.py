@@ -50,7 +50,10 @@ async def _attack(http: httpx.AsyncClient, name: str, n: int) -> httpx.Response:
 
 async def test_the_three_memory_attacks_leave_a_worker_as_it_was(one_worker: LiveServer) -> None:
     statuses: dict[str, set[int]] = {}
-    async with httpx.AsyncClient(base_url=one_worker.url, timeout=30) as http:
+    # Pooled connections are dropped after 2 s idle, before uvicorn closes them (5 s): one the
+    # server closed while a slow batch ran would fail the next request it carries (ReadError).
+    pooled = httpx.Limits(keepalive_expiry=2)
+    async with httpx.AsyncClient(base_url=one_worker.url, timeout=30, limits=pooled) as http:
         await http.get("/")  # warm: templates, pool, caches of a normal visit
         before = rss(one_worker.pid)
         for name, count in ATTACKS.items():
