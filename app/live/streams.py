@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,13 +21,19 @@ SIGNED_OUT = "signed-out"
 # An order is stamped (updated_at) a moment before its transaction commits, and hosts' clocks
 # differ a little: "changed since" looks back this far, at worst one needless re-fetch.
 COMMIT_LAG = timedelta(seconds=2)
+# An owner's page re-fetches whole lists on each event: in a busy hour at most one a second,
+# the first at once, and what came meanwhile in the next (the inbox keeps it; nothing is lost).
+OWNER_EVENT_GAP_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class StreamTiming:
-    heartbeat_seconds: float = 15.0
-    # Then the client reconnects, and the owner's session is checked again.
-    lifetime_seconds: float = 600.0
+    """A comment this often keeps proxies from closing an idle stream (and re-checks an owner's
+    session); after its lifetime a stream ends and the browser reconnects, so none lives on for
+    days behind a proxy, holding a worker that is being replaced."""
+
+    heartbeat_seconds: float
+    lifetime_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,7 @@ async def owner_updates(
             yield Update.named(ORDERS_CHANGED)
             if order_id is not None and (order_id in arrived.changes or RESYNC in arrived.markers):
                 yield Update.named(order_event(order_id))
+            await asyncio.sleep(OWNER_EVENT_GAP_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from app.live.hub import OWNERS, Change, Hub, visitor_topic
+from app.live.streams import OWNER_EVENT_GAP_SECONDS, StreamTiming, owner_updates
 from app.main import create_app
 from app.settings import Settings, SettingsError, load_settings
 from tests.support.checkout import Shopper
@@ -80,3 +82,40 @@ def test_a_change_reaches_its_visitor_and_the_owners_only() -> None:
 @pytest.mark.parametrize("payload", ["", "12", "x y", " 12 v", "1.5 v", "١٢ v"])
 def test_a_payload_that_is_not_ours_is_ignored(payload: str) -> None:
     assert Change.parse(payload) is None
+
+
+async def test_changes_arriving_together_reach_an_owners_page_as_one_event() -> None:
+    hub = Hub()
+    updates = owner_updates(hub, StreamTiming(60, 60), "no session needed", 7, None)
+    assert (await anext(updates)).comment == "listening"
+    hub.publish(Change(1, "v" * 24))
+    assert (await anext(updates)).event == "orders-changed"  # the first at once
+    for order_id in (2, 3, 7, 4):  # while the page is being told of the first
+        hub.publish(Change(order_id, "v" * 24))
+    # One event for the four (the lists re-fetch once), and order 7's page hears of order 7.
+    assert [(await anext(updates)).event, (await anext(updates)).event] == [
+        "orders-changed",
+        "order-7",
+    ]
+    assert hub.open_streams == 1
+    await updates.aclose()
+    assert hub.open_streams == 0
+
+
+async def test_an_owners_page_hears_a_busy_stream_at_most_once_a_gap() -> None:
+    hub = Hub()
+    updates = owner_updates(hub, StreamTiming(60, 60), "no session needed", None, None)
+    await anext(updates)  # listening
+    hub.publish(Change(1, "v" * 24))
+    assert (await anext(updates)).event == "orders-changed"
+    told = asyncio.create_task(anext(updates))  # the page was just told: the stream waits
+    for order_id in (2, 3):
+        await asyncio.sleep(0.2)
+        hub.publish(Change(order_id, "v" * 24))
+    assert (await told).event == "orders-changed"  # one event for both, after the gap
+    # Nothing of 2 or 3 is left over to tell (the next event waits for a change and a gap).
+    after = asyncio.create_task(anext(updates))
+    await asyncio.sleep(0.3)
+    assert not after.done()
+    after.cancel()
+    assert OWNER_EVENT_GAP_SECONDS >= 0.5  # what the timings above lean on
