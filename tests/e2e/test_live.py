@@ -225,6 +225,26 @@ async def test_the_owners_order_list_follows_a_payment(
         assert errors == []
 
 
+async def test_a_live_update_of_the_list_leaves_the_owners_focus_where_it_was(
+    page: Page, browser: Browser, live_server: LiveServer, owner_account: int
+) -> None:
+    first = await buy(page, live_server, BEANS)
+    await placed_earlier(first)
+    async with another_browser(browser) as owner:
+        await signed_in_on_the_dashboard(owner, live_server)
+        streams = requests_to(owner, "/owner/live")
+        await owner.goto(live_server.url + "/owner/orders")
+        await connected(streams)
+        link = owner.locator(f'#owner-orders a[href="/owner/orders/{first}"]')
+        await link.focus()  # an owner tabbing down the list has reached this row
+
+        second = await buy(page, live_server, BEANS)  # a new order: a new row above it
+        await expect(owner.locator(f'#owner-orders tr[data-order-id="{second}"]')).to_be_visible()
+        # The list was re-fetched under the owner's focus and morphed in: still on that row.
+        await expect(link).to_be_focused()
+        assert await csp_violations(owner) == []
+
+
 async def test_a_hidden_tab_pauses_its_stream_and_catches_up_when_shown(
     page: Page, live_server: LiveServer
 ) -> None:

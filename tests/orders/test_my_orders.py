@@ -47,7 +47,7 @@ async def test_it_listens_only_while_an_order_is_in_flight(
     assert re.search(r'hx-sse:connect="/orders/live\?since=\d+" hx-sse:close="settled"', page.text)
     listening = await shopper.http.get("/orders", headers=HTMX)
     assert (
-        'hx-get="/orders" hx-trigger="orders-changed from:#live" hx-swap="outerHTML"'
+        'hx-get="/orders" hx-trigger="orders-changed from:#live" hx-swap="outerMorph"'
         in listening.text
     )
     assert "every 3s" not in page.text  # a stream serves, so nothing polls

@@ -52,7 +52,7 @@ async def many_orders(count: int) -> None:
 
 
 def ids_in(html: str) -> list[int]:
-    return [int(found) for found in re.findall(r'<tr data-order-id="(\d+)"', html)]
+    return [int(found) for found in re.findall(r'<tr id="[a-z-]+-\d+" data-order-id="(\d+)"', html)]
 
 
 async def test_the_dashboard_counts_statuses_and_puts_the_review_queue_first(

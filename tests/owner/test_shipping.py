@@ -409,7 +409,7 @@ async def test_the_dashboard_lists_paid_unshipped_orders_oldest_first(
     board = (await owner.page("/owner/")).text
     assert orders_in(board, "to-ship") == [first_id, third]
     # Shipped orders say so in the other lists.
-    latest = re.search(rf'<tr data-order-id="{second}".*?</tr>', board, re.S)
+    latest = re.search(rf'<tr id="latest-{second}" data-order-id="{second}".*?</tr>', board, re.S)
     assert latest and '<span class="status status-shipped">Shipped</span>' in latest.group(0)
 
 
@@ -467,7 +467,7 @@ async def test_a_slip_without_an_address_says_so(owner: OwnerBrowser, shopper: S
 
 def listed_order(page: str, order_id: int) -> str:
     """One order's item under My orders (up to the next order, or the list's end)."""
-    start = page.find(f'<li class="order" data-order-id="{order_id}"')
+    start = page.find(f'<li class="order" id="order-{order_id}" data-order-id="{order_id}"')
     assert start >= 0, "the order is not listed under My orders"
     end = page.find('<li class="order" ', start + 1)
     return page[start : end if end >= 0 else page.index("</ol>", start)]
