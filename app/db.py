@@ -1,8 +1,8 @@
-"""The store's database: one engine per location, bound to the store's tables, atomic blocks."""
+"""The store's database: one engine per location, tables bound to it, atomic blocks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -12,18 +12,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
-from app.catalog.tables import Product
-from app.orders.tables import BuyWindow, Order, OrderChange, OrderLine, ReconcileRun, StripeEvent
-from app.owner.tables import AuditEntry, BaseUser, OwnerSession, SignInAttempt
 from app.settings import DatabaseSettings
 
 Engine = PostgresEngine | SQLiteEngine
-STORE_TABLES: tuple[type[Table], ...] = (
-    Product, Order, OrderLine, StripeEvent, BuyWindow, OrderChange, ReconcileRun,
-    OwnerSession, SignInAttempt, AuditEntry,
-)  # fmt: skip
-# Piccolo's own user table (its app "user" migrates it), bound to the same database.
-BOUND_TABLES: tuple[type[Table], ...] = (*STORE_TABLES, BaseUser)
 
 
 @cache
@@ -35,12 +26,23 @@ def engine_for(database: DatabaseSettings) -> Engine:
     return SQLiteEngine(path=str(database.sqlite_path), timeout=15)
 
 
-def bind_store_tables(database: DatabaseSettings) -> Engine:
-    """Point the store's tables at `database`; tables name no engine of their own."""
+# The engine the tables were last bound to: Piccolo keeps its binding on each table class, so
+# this is the same process-wide fact, kept where atomic() and notices can find it.
+_bound: list[Engine] = []
+
+
+def bind_tables(tables: Iterable[type[Table]], database: DatabaseSettings) -> Engine:
+    """Point `tables` at `database`'s engine; tables name no engine of their own."""
     engine = engine_for(database)
-    for table in BOUND_TABLES:
+    for table in tables:
         table._meta.db = engine
+    _bound[:] = [engine]
     return engine
+
+
+def bound_engine() -> Engine:
+    assert _bound, "bind_tables() has not run: create_app() binds the store's tables"
+    return _bound[0]
 
 
 # What the innermost open atomic() block runs once it has committed (None outside one).
@@ -58,7 +60,7 @@ async def atomic() -> AsyncIterator[None]:
     if _after_commit.get() is not None:
         yield
         return
-    engine = Product._meta.db
+    engine = bound_engine()
     callbacks: list[Callable[[], None]] = []
     token = _after_commit.set(callbacks)
     try:

@@ -22,11 +22,10 @@ from piccolo.engine.sqlite import SQLiteEngine
 from app.catalog.routes import shop, update_cart
 from app.catalog.service import seed_products
 from app.cli import StoreCommands
-from app.db import Engine, bind_store_tables
+from app.db import Engine, bind_tables
 from app.errors import http_exception_handler, server_error_handler
 from app.health import healthz
 from app.limits import RequestLimits
-from app.live.routes import my_orders_live, owner_live
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
 from app.money import format_amount, format_money
@@ -36,6 +35,7 @@ from app.orders.routes import (
     checkout_success,
     client_address,
     my_orders,
+    my_orders_live,
     stripe_webhook,
 )
 from app.orders.service import BuyRules, CheckoutTerms
@@ -54,6 +54,7 @@ from app.owner.access import (
 from app.owner.routes import (
     owner_accept,
     owner_dashboard,
+    owner_live,
     owner_order,
     owner_orders,
     owner_packing_slip,
@@ -62,9 +63,15 @@ from app.owner.routes import (
 )
 from app.payments.gateway import PaymentGateway
 from app.payments.wiring import announce_simulated_payments, checkout_origins, payment_wiring
+from app.piccolo_app import BOUND_TABLES
 from app.security import content_security_policy, security_headers
-from app.settings import PROJECT_ROOT, Settings, load_settings
+from app.settings import PROJECT_ROOT, DatabaseSettings, Settings, load_settings
 from app.visitor import VisitorMiddleware, current_visitor
+
+
+def bind_store_tables(database: DatabaseSettings) -> Engine:
+    """Point the store's tables, and Piccolo's user table, at `database`."""
+    return bind_tables(BOUND_TABLES, database)
 
 
 def store_database(engine: Engine) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:

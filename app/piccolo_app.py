@@ -1,9 +1,20 @@
 """Piccolo's view of the store: its tables and where their migrations live."""
 
 from piccolo.conf.apps import AppConfig
+from piccolo.table import Table
 
-from app.db import STORE_TABLES
+from app.audit.tables import AuditEntry
+from app.catalog.tables import Product
+from app.orders.tables import BuyWindow, Order, OrderChange, OrderLine, ReconcileRun, StripeEvent
+from app.owner.tables import BaseUser, OwnerSession, SignInAttempt
 from app.settings import PROJECT_ROOT
+
+STORE_TABLES: tuple[type[Table], ...] = (
+    Product, Order, OrderLine, StripeEvent, BuyWindow, OrderChange, ReconcileRun,
+    OwnerSession, SignInAttempt, AuditEntry,
+)  # fmt: skip
+# Piccolo's own user table (its app "user" migrates it), bound to the same database.
+BOUND_TABLES: tuple[type[Table], ...] = (*STORE_TABLES, BaseUser)
 
 APP_CONFIG = AppConfig(
     app_name="shop",

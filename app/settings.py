@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from app.catalog.shipping import STRIPE_SHIPS_TO
+from app.payments.countries import STRIPE_SHIPS_TO
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

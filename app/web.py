@@ -11,6 +11,8 @@ from litestar.response import Template
 AnyRequest = Request[Any, Any, Any]
 # The visitor id the VisitorMiddleware put in the request state (see app/visitor.py).
 VisitorId = NamedDependency[str]
+# The client's address as app.orders.throttle.TrustedProxies reads it (main: client_address).
+ClientAddress = NamedDependency[str]
 
 
 class Page(Protocol):

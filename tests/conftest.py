@@ -11,12 +11,12 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app.audit.tables import AuditEntry
 from app.catalog.service import seed_products
 from app.catalog.tables import Product
-from app.db import bind_store_tables
-from app.main import create_app
+from app.main import bind_store_tables, create_app
 from app.orders.tables import Order, ReconcileRun, StripeEvent
-from app.owner.tables import AuditEntry, BaseUser, SignInAttempt
+from app.owner.tables import BaseUser, SignInAttempt
 from app.settings import Settings, load_settings
 from tests.support.database import clean_environment, create_database, drop_database, migrate
 from tests.support.http import LiveServer, browser_like, csrf_token, free_port, running

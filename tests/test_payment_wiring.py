@@ -11,8 +11,8 @@ import asyncpg
 import httpx
 from litestar import Litestar
 
-from app.db import BOUND_TABLES
 from app.main import create_app
+from app.piccolo_app import BOUND_TABLES
 from app.settings import Settings
 from tests.support.database import create_database, drop_database, migrate
 from tests.support.http import browser_like, running, texts_of

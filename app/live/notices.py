@@ -8,10 +8,10 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.querystring import QueryString
 
-from app.db import on_commit
+from app.db import bound_engine, on_commit
 from app.live.hub import Change, Hub
-from app.orders.tables import Order
 
 CHANNEL = "shop_order_changed"
 _NOTIFY_EACH = "SELECT pg_notify({}, payload) FROM unnest({}::text[]) AS payload"
@@ -32,11 +32,11 @@ async def announce(rows: Iterable[Mapping[str, Any]]) -> None:
     changes = [Change(row["id"], row["visitor_id"]) for row in rows]
     if not changes:
         return
-    engine = Order._meta.db
+    engine = bound_engine()
     if isinstance(engine, PostgresEngine):
         # One statement however many orders changed (reconcile may fail a batch at once).
         payloads = [change.payload for change in changes]
-        await Order.raw(_NOTIFY_EACH, CHANNEL, payloads)
+        await engine.run_querystring(QueryString(_NOTIFY_EACH, CHANNEL, payloads))
         return
     assert isinstance(engine, SQLiteEngine)
     hub = in_process_hub(engine)

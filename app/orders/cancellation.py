@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.orders.changes import update_orders
-from app.orders.fulfilment import fulfil_checkout
-from app.orders.queries import OrderView, order_by_id, order_for_session
+from app.orders.confirmation import confirm_checkout
+from app.orders.lifecycle import allowed, take
+from app.orders.queries import OrderNotFound, OrderView, order_by_id, order_for_session
 from app.orders.tables import Order, OrderStatus
 from app.payments.gateway import PaymentGateway, SessionNotOpen
 
@@ -13,15 +13,12 @@ from app.payments.gateway import PaymentGateway, SessionNotOpen
 MAX_OPEN_CHECKOUTS = 3
 
 
-class OrderNotFound(Exception):
-    """No order of this visitor has that session (unknown, or someone else's: we say the same)."""
-
-
 async def cancel_checkout(gateway: PaymentGateway, session_id: str, visitor_id: str) -> OrderView:
     order = await order_for_session(session_id)
     if order is None or order.visitor_id != visitor_id:
+        # Unknown, or someone else's: we say the same.
         raise OrderNotFound(session_id)
-    if order.status is OrderStatus.PENDING:
+    if allowed(order, "cancel"):
         await close_checkout(gateway, order.id, session_id)
     return await order_by_id(order.id) or order
 
@@ -30,10 +27,7 @@ async def close_checkout(gateway: PaymentGateway, order_id: int, session_id: str
     """Expire the session at Stripe, so it can no longer be paid, then cancel its order."""
     if not await expire_at_stripe(gateway, session_id):
         return
-    await update_orders(
-        {Order.status: OrderStatus.CANCELED.value},
-        (Order.id == order_id) & (Order.status == OrderStatus.PENDING.value),
-    )
+    await take("cancel", order_id)
 
 
 async def make_room(gateway: PaymentGateway, visitor_id: str, order_id: int) -> None:
@@ -60,11 +54,7 @@ async def _cancel_before_its_session(gateway: PaymentGateway, order_id: int) -> 
     Whichever of this UPDATE and the Buy's storing of the session id comes second sees the
     other: here the id, or there the canceled status (service._open_session expires it then).
     """
-    rows = await update_orders(
-        {Order.status: OrderStatus.CANCELED.value},
-        (Order.id == order_id) & (Order.status == OrderStatus.PENDING.value),
-        Order.stripe_session_id,
-    )
+    rows = await take("cancel", order_id, returning=(Order.stripe_session_id,))
     if rows and rows[0]["stripe_session_id"]:
         await expire_at_stripe(gateway, rows[0]["stripe_session_id"])
 
@@ -76,6 +66,6 @@ async def expire_at_stripe(gateway: PaymentGateway, session_id: str) -> bool:
     except SessionNotOpen:
         # Paid or expired meanwhile: Stripe's word decides, not whoever closes it (a payment
         # after the order was closed goes to review, as any other).
-        await fulfil_checkout(gateway, session_id)
+        await confirm_checkout(gateway, session_id)
         return False
     return True

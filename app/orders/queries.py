@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.orders.lifecycle import ACTIVE, allowed
 from app.orders.tables import Fulfilment, Order, OrderStatus
 from app.payments.values import ShippingAddress
 
-__all__ = ["ACTIVE", "Fulfilment", "LineView", "OrderStatus", "OrderView", "ShippingAddress"]
+__all__ = ["Fulfilment", "LineView", "OrderNotFound", "OrderStatus", "OrderView", "ShippingAddress"]
 
-ACTIVE = (OrderStatus.PENDING, OrderStatus.PROCESSING)
+
+class OrderNotFound(Exception):
+    """No such order, or not one this visitor may see (we say the same)."""
+
+
 STATUS_WORDS = {
     OrderStatus.PENDING: "Awaiting payment",
     OrderStatus.PROCESSING: "Payment processing",
@@ -86,6 +91,26 @@ class OrderView:
     def refundable_cents(self) -> int:
         """What Stripe could still give back: its charge, less what it already refunded."""
         return max(0, (self.paid_cents or 0) - self.refunded_cents)
+
+    @property
+    def can_refund(self) -> bool:
+        return bool(self.payment_intent_id) and allowed(self, "refund")
+
+    @property
+    def can_accept(self) -> bool:
+        return allowed(self, "accept")
+
+    @property
+    def can_ship(self) -> bool:
+        return allowed(self, "ship")
+
+    @property
+    def can_cancel(self) -> bool:
+        return allowed(self, "cancel")
+
+    @property
+    def under_review(self) -> bool:
+        return self.status is OrderStatus.NEEDS_REVIEW
 
     @property
     def test_mode(self) -> bool:

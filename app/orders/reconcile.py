@@ -10,9 +10,8 @@ from typing import Any
 from piccolo.query import OrderByRaw
 
 from app.db import utcnow
-from app.orders.changes import update_orders
-from app.orders.fulfilment import adopt_session, fulfil_checkout, handle_stripe_event
-from app.orders.queries import ACTIVE
+from app.orders.confirmation import adopt_session, confirm_checkout, handle_stripe_event
+from app.orders.lifecycle import ACTIVE, take
 from app.orders.tables import Order, OrderStatus, ReconcileRun
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable
 
@@ -106,7 +105,7 @@ async def _catch_up(
     for row in stale:
         report.checked += 1
         try:
-            order = await fulfil_checkout(gateway, row["stripe_session_id"])
+            order = await confirm_checkout(gateway, row["stripe_session_id"])
         except PaymentServiceUnavailable:
             report.unreachable += 1
             continue
@@ -115,10 +114,9 @@ async def _catch_up(
 
     if not may_abandon:
         return report
-    abandoned = await update_orders(
-        {Order.status: OrderStatus.FAILED.value}, _never_got_a_session(cutoff)
-    )
-    report.abandoned = [row["id"] for row in abandoned]
+    orphans = await Order.select(Order.id).where(_never_got_a_session(cutoff))
+    abandoned = await take("give_up", [row["id"] for row in orphans])
+    report.abandoned = sorted(row["id"] for row in abandoned)
     for order_id in report.abandoned:
         logger.info("order %s -> failed (no checkout session was ever stored)", order_id)
     return report

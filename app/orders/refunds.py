@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from app.orders.changes import update_orders
-from app.orders.tables import Order, OrderStatus
-
-# Orders with a payment that Stripe can still give money back on.
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.NEEDS_REVIEW)
+from app.orders.lifecycle import take, take_first
+from app.orders.tables import Order
 
 
 async def order_paid_by(payment_intent: str) -> int | None:
@@ -14,14 +11,11 @@ async def order_paid_by(payment_intent: str) -> int | None:
     return row["id"] if row else None
 
 
-async def apply_refund(payment_intent: str, amount_refunded: int, *, fully: bool) -> bool:
-    """Stripe's refunded figure for a payment, whoever learnt it first (webhook or owner)."""
-    status = OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED
-    # Refunds only grow, so an older figure arriving late never undoes a newer one.
-    rows = await update_orders(
-        {Order.status: status.value, Order.refunded_cents: amount_refunded},
-        (Order.payment_intent_id == payment_intent)
-        & Order.status.is_in([s.value for s in REFUNDABLE])
-        & (Order.refunded_cents < amount_refunded),
-    )
-    return bool(rows)
+async def apply_refund(order_id: int, amount_refunded: int, *, fully: bool) -> bool:
+    """Stripe's refunded figure for an order's payment, whoever learnt it first (webhook or
+    owner); an older figure arriving late changes nothing."""
+    if fully:
+        return bool(await take("refund_all", order_id, refunded=amount_refunded))
+    # Under review first: an order only ever leaves review, so a miss there is final.
+    names = ("refund_in_review", "refund_part")
+    return await take_first(names, order_id, refunded=amount_refunded) is not None

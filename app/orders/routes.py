@@ -10,12 +10,14 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
 from litestar.plugins.htmx import ClientRedirect
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Response, ServerSentEvent, Template
 
 from app.errors import error_response
-from app.orders.cancellation import OrderNotFound, cancel_checkout
-from app.orders.fulfilment import fulfil_checkout, handle_stripe_event
-from app.orders.queries import OrderStatus, order_for_session, visitor_orders
+from app.live.sse import LiveStreams, Since, event_stream, resume_from
+from app.orders.cancellation import cancel_checkout
+from app.orders.confirmation import confirm_checkout, handle_stripe_event
+from app.orders.live import visitor_updates
+from app.orders.queries import OrderNotFound, OrderStatus, order_for_session, visitor_orders
 from app.orders.service import (
     AlreadyPaid,
     BuyRules,
@@ -29,17 +31,14 @@ from app.orders.throttle import TooManyBuys, TrustedProxies
 from app.payments.gateway import (
     SESSION_ID,
     InvalidWebhook,
-    PaymentGateway,
     PaymentServiceUnavailable,
 )
+from app.payments.wiring import Gateway
 from app.storefront import shop_page
-from app.web import AnyRequest, VisitorId, for_htmx, is_htmx
+from app.web import AnyRequest, ClientAddress, VisitorId, for_htmx, is_htmx
 
-Gateway = NamedDependency[PaymentGateway]
 Terms = NamedDependency[CheckoutTerms]
 Rules = NamedDependency[BuyRules]
-# The client's address as app.orders.throttle.TrustedProxies reads it (see client_address).
-ClientAddress = NamedDependency[str]
 
 UNAVAILABLE = "The payment service is unavailable right now. Nothing was charged. Please try again."
 CLOSED = "That checkout has ended and nothing was charged. Press Buy to start a new one."
@@ -83,7 +82,7 @@ async def checkout_success(
     session_id = _valid_session_id(session_id)
     unconfirmed = False
     try:
-        order = await fulfil_checkout(gateway, session_id)
+        order = await confirm_checkout(gateway, session_id)
     except PaymentServiceUnavailable:
         order, unconfirmed = await order_for_session(session_id), True
     if order is None:
@@ -170,3 +169,11 @@ async def _cart_again(
     return for_htmx(
         request, page, template="shop.html", fragment="_cart.html", status_code=status_code
     )
+
+
+@get("/orders/live")
+async def my_orders_live(
+    request: AnyRequest, visitor_id: VisitorId, streams: LiveStreams, since: Since = None
+) -> ServerSentEvent:
+    start = resume_from(request, since)
+    return event_stream(visitor_updates(streams.hub, streams.timing, visitor_id, start))

@@ -13,7 +13,7 @@ from app.catalog.shipping import shipping_for
 from app.db import atomic, utcnow
 from app.live.notices import announce
 from app.orders.cancellation import expire_at_stripe, make_room
-from app.orders.changes import update_orders
+from app.orders.lifecycle import CLOSED, take
 from app.orders.queries import OrderView, order_by_id
 from app.orders.tables import Order, OrderLine, OrderStatus
 from app.orders.throttle import BuyLimiter
@@ -114,7 +114,6 @@ async def _store_order(
                 Order(
                     visitor_id=visitor_id,
                     checkout_token=token,
-                    status=OrderStatus.PENDING.value,
                     currency=cart.currency,
                     # The rate for these prices, read in this transaction: what Stripe will charge.
                     subtotal_cents=cart.items_cents,
@@ -171,12 +170,7 @@ async def _open_session(
             ship_to=terms.ship_to,
         )
     except PaymentServiceUnavailable:
-        await update_orders(
-            {Order.status: OrderStatus.FAILED.value},
-            (Order.id == order.id)
-            & (Order.status == OrderStatus.PENDING.value)
-            & Order.stripe_session_id.is_null(),
-        )
+        await take("give_up", order.id)
         raise
     if not session.url:
         raise PaymentServiceUnavailable("Stripe returned a session without a url")
@@ -217,7 +211,7 @@ async def _follow_twin(order_id: int, visitor_id: str) -> CheckoutStarted | Alre
             raise CheckoutClosed("this checkout belongs to another visitor")
         if order.status is OrderStatus.PENDING and order.stripe_session_url:
             return CheckoutStarted(order_id=order.id, url=order.stripe_session_url)
-        if order.status in {OrderStatus.FAILED, OrderStatus.CANCELED, OrderStatus.EXPIRED}:
+        if order.status in CLOSED:
             raise CheckoutClosed(order.status.value)
         if order.status is not OrderStatus.PENDING:
             return AlreadyPaid(order)

@@ -16,10 +16,10 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Response, ServerSentEvent, ServerSentEventMessage, Template
 
 from app.errors import error_response
-from app.live.streams import SIGNED_OUT
+from app.owner.live import SIGNED_OUT
 from app.owner.sessions import ABSOLUTE_EXPIRY, Owner, owner_for
 from app.owner.signin import SignInFailed, SignInThrottled, sign_in, sign_out
-from app.web import AnyRequest, is_htmx
+from app.web import AnyRequest, ClientAddress, is_htmx
 
 LOGIN = "/owner/login"
 WRONG = "Wrong name or password."
@@ -54,7 +54,6 @@ class OwnerCookie:
 
 
 OwnerCookieDep = NamedDependency[OwnerCookie]
-ClientAddress = NamedDependency[str]
 
 
 class NotSignedIn(Exception):

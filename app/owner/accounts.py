@@ -9,8 +9,8 @@ from datetime import datetime
 
 from piccolo.query.functions.aggregate import Count
 
+from app.audit.trail import Action, record
 from app.db import atomic, utcnow
-from app.owner.audit import Action, record
 from app.owner.sessions import ABSOLUTE_EXPIRY, IDLE_EXPIRY
 from app.owner.tables import BaseUser, OwnerSession
 

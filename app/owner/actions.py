@@ -1,41 +1,29 @@
-"""What an owner does to an order: refund_order and accept_order, each an arrow and audited."""
+"""What an owner does to an order: refund_order, accept_order and ship_order, each an arrow."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.audit.trail import Action, record
 from app.db import atomic, utcnow
 from app.money import InvalidAmount, format_money, parse_money
-from app.orders.fulfilment import move
-from app.orders.queries import OrderView, order_by_id
-from app.orders.refunds import REFUNDABLE, apply_refund
+from app.orders.effects import Actor
+from app.orders.lifecycle import take, take_first
+from app.orders.queries import OrderNotFound, OrderView, order_by_id
+from app.orders.refunds import apply_refund
 from app.orders.tables import Order, OrderStatus
-from app.owner.audit import Action, record
 from app.owner.sessions import Owner
-from app.payments.gateway import PaymentGateway, RefundRefused
+from app.owner.shipment import InvalidShipment, shipment
+from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable, RefundRefused
 
-__all__ = [
-    "ActionRefused", "Done", "InvalidAmount", "InvalidNote", "OrderNotFound", "RefundRefused",
-    "accept_order", "refund_order",
-]  # fmt: skip
+__all__ = ["Done", "OrderNotFound", "Refused", "accept_order", "refund_order", "ship_order"]
 
 MAX_NOTE = 500
-
-
-class OrderNotFound(Exception):
-    pass
-
-
-class ActionRefused(Exception):
-    """The order is not (or no longer) in a state this action applies to."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class InvalidNote(ValueError):
-    """An accept without a usable note; the message says what is missing."""
+STRIPE_DOWN = (
+    "Stripe could not be reached: nothing was refunded. Try again; it will not refund twice."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,36 +32,50 @@ class Done:
     notice: str
 
 
+@dataclass(frozen=True, slots=True)
+class Refused(Exception):
+    """An action that did not go through: the answer's status, the form (and field) it is about,
+    what to tell the owner, and what they typed, shown again."""
+
+    status: int
+    form: str
+    message: str
+    field: str | None = None
+    typed: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
 async def refund_order(
     gateway: PaymentGateway, owner: Owner, order_id: int, amount: str, form_token: str
 ) -> Done:
     """Refund `amount` (major units, as typed) once per form; the order keeps Stripe's figure."""
     order = await _order(order_id)
     currency = order.paid_currency or order.currency
-    if order.status not in REFUNDABLE or not order.payment_intent_id or not order.refundable_cents:
-        raise ActionRefused("This order has no payment left to refund.")
-    cents = parse_money(amount, currency)
-    if cents == 0:
-        raise InvalidAmount("Enter an amount above zero.")
-    if cents > order.refundable_cents:
-        most = format_money(order.refundable_cents, currency)
-        raise InvalidAmount(f"At most {most} can be refunded.")
+    typed = {"amount": amount}
+    if not order.can_refund or order.payment_intent_id is None:
+        raise Refused(409, "refund", "This order has no payment left to refund.")
     try:
+        cents = _refund_cents(order, amount, currency)
         # The form's own token: a double click or a resubmit is the same refund at Stripe.
         refunded = await gateway.refund_payment(
             payment_intent=order.payment_intent_id,
             amount=cents,
             idempotency_key=f"refund-{order.id}-{form_token}",
         )
+    except InvalidAmount as exc:
+        raise Refused(422, "refund", str(exc), "amount", typed) from None
     except RefundRefused as exc:
         await record(
             Action.REFUND_REFUSED, actor=owner.username, order_id=order.id, detail=exc.message
         )
-        raise
+        # Stripe's sentences do not always end in a full stop ("… on charge ($29.00)").
+        said = f"Stripe refused: {exc.message.rstrip('.')}. Nothing was refunded."
+        raise Refused(422, "refund", said, "amount", typed) from None
+    except PaymentServiceUnavailable:
+        # The same form token is kept: a retry is the same refund at Stripe.
+        kept = {**typed, "form_token": form_token}
+        raise Refused(503, "refund", STRIPE_DOWN, "amount", kept) from None
     async with atomic():
-        await apply_refund(
-            order.payment_intent_id, refunded.amount_refunded, fully=refunded.fully_refunded
-        )
+        await apply_refund(order.id, refunded.amount_refunded, fully=refunded.fully_refunded)
         await record(
             Action.REFUNDED,
             actor=owner.username,
@@ -87,25 +89,53 @@ async def refund_order(
     )
 
 
+def _refund_cents(order: OrderView, amount: str, currency: str) -> int:
+    cents = parse_money(amount, currency)
+    if cents == 0:
+        raise InvalidAmount("Enter an amount above zero.")
+    if cents > order.refundable_cents:
+        most = format_money(order.refundable_cents, currency)
+        raise InvalidAmount(f"At most {most} can be refunded.")
+    return cents
+
+
 async def accept_order(owner: Owner, order_id: int, note: str) -> Done:
-    """The owner vouches for a flagged payment: needs_review becomes paid, with the reason why."""
+    """The owner vouches for a flagged payment: it leaves review, with the reason why."""
     note = note.strip()
     if not note:
-        raise InvalidNote("Write why this order is fine to ship.")
+        raise Refused(422, "accept", "Write why this order is fine to ship.", "note")
     if len(note) > MAX_NOTE:
-        raise InvalidNote(f"Keep the note under {MAX_NOTE} characters.")
-    async with atomic():
-        accepted = await move(
-            order_id, OrderStatus.PAID, (OrderStatus.NEEDS_REVIEW,), {Order.paid_at: utcnow()}
-        )
-        if accepted:
-            await record(Action.ACCEPTED, actor=owner.username, order_id=order_id, detail=note)
+        raise Refused(422, "accept", f"Keep the note under {MAX_NOTE} characters.", "note")
+    actor = Actor(owner.id, owner.username, note)
+    names = ("accept", "accept_refunded")  # refunds only grow: a miss of the first is final
+    accepted = await take_first(names, order_id, {Order.paid_at: utcnow()}, actor=actor)
     order = await _order(order_id)
-    if not accepted:
-        raise ActionRefused(
-            f"This order is no longer under review (it is {order.status_words.lower()})."
-        )
+    if accepted is None:
+        said = f"This order is no longer under review (it is {order.status_words.lower()})."
+        raise Refused(409, "accept", said)
     return Done(order, "Accepted: the order is paid.")
+
+
+async def ship_order(owner: Owner, order_id: int, carrier: str, tracking_number: str) -> Done:
+    try:
+        values = shipment(carrier, tracking_number)
+    except InvalidShipment as exc:
+        raise Refused(422, "ship", str(exc), exc.field, exc.typed) from None
+    detail = " ".join(str(value) for value in values.values() if isinstance(value, str))
+    actor = Actor(owner.id, owner.username, detail)
+    shipped = await take("ship", order_id, {Order.shipped_at: utcnow(), **values}, actor=actor)
+    order = await _order(order_id)
+    if not shipped:
+        raise Refused(409, "ship", _why_not_shipped(order))
+    return Done(order, "Marked shipped.")
+
+
+def _why_not_shipped(order: OrderView) -> str:
+    if order.shipped:
+        return "This order was already marked shipped."
+    if order.status is OrderStatus.REFUNDED:
+        return "This order was refunded in full: there is nothing to ship."
+    return f"Only paid orders can be shipped; this one is {order.status_words.lower()}."
 
 
 async def _order(order_id: int) -> OrderView:

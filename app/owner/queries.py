@@ -9,6 +9,7 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
+from app.orders.lifecycle import ARROW, sql_status_in
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
 from app.owner.timeline import TimelineEntry, timeline
@@ -30,6 +31,10 @@ class OrderRow:
     @property
     def status_words(self) -> str:
         return STATUS_WORDS[self.status]
+
+    @property
+    def shipped(self) -> bool:
+        return self.fulfilment is Fulfilment.SHIPPED
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ class Dashboard:
     to_ship: OrderPage
     latest: OrderPage
     reconcile: LastReconcile | None
+    review_status: OrderStatus = OrderStatus.NEEDS_REVIEW  # what the review queue lists
 
 
 async def dashboard() -> Dashboard:
@@ -134,9 +140,9 @@ async def dashboard() -> Dashboard:
 # The partial index shop_order_to_ship's own predicate (migration 0009), written as literals: a
 # generic plan of "fulfilment = $1 AND status IN ($2, $3)" cannot prove it, so PostgreSQL would
 # walk the primary key past every order ever shipped (26 ms per 100,000 of them) to find a few.
+# The ship arrow's own sources (app/orders/lifecycle.py), so the queue is what can be shipped.
 _TO_SHIP = (
-    f"fulfilment = '{Fulfilment.UNFULFILLED.value}'"
-    f" AND status IN ('{OrderStatus.PAID.value}', '{OrderStatus.PARTIALLY_REFUNDED.value}')"
+    f"fulfilment = '{Fulfilment.UNFULFILLED.value}' AND {sql_status_in(ARROW['ship'].sources)}"
 )
 
 

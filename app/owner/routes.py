@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -12,34 +12,31 @@ from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Response, ServerSentEvent, Template
 
+from app.live.sse import LiveStreams, Since, event_stream, resume_from
 from app.orders.queries import OrderStatus
+from app.owner.access import OwnerCookieDep
 from app.owner.actions import (
-    ActionRefused,
     Done,
-    InvalidAmount,
-    InvalidNote,
     OrderNotFound,
-    RefundRefused,
+    Refused,
     accept_order,
     refund_order,
+    ship_order,
 )
+from app.owner.live import owner_updates
 from app.owner.queries import OrderDetail, dashboard, order_detail, order_page
 from app.owner.sessions import Owner
-from app.owner.shipping import InvalidShipment, printable, ship_order
-from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable
+from app.payments.gateway import PaymentGateway
+from app.payments.wiring import Gateway
 from app.web import AnyRequest, for_htmx, is_htmx
 
 SignedInOwner = NamedDependency[Owner]
-Gateway = NamedDependency[PaymentGateway]
 Search = Annotated[str, QueryParameter(max_length=200)]
+OrderId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
 Cursor = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
 Version = Annotated[str | None, QueryParameter(max_length=32, pattern=r"^[0-9]+$")]
-
-STRIPE_DOWN = (
-    "Stripe could not be reached: nothing was refunded. Try again; it will not refund twice."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,34 +47,33 @@ class OrderPanel:
     stripe_link: Callable[[str], str | None]
     owner: Owner
     notice: str | None = None
-    refund_error: str | None = None
-    accept_error: str | None = None
-    ship_error: str | None = None
-    ship_field: str | None = None  # the ship form's field the error is about, if one
-    amount: str | None = None  # as typed, shown again beside its error
-    carrier: str = ""  # the ship form's fields as typed, shown again beside an error
-    tracking_number: str = ""
-    # The submitted refund form's token, kept when Stripe's answer is unknown: a retry is the
-    # same refund at Stripe (a new token would refund again if the first one went through).
-    form_token: str | None = None
-    status_code: int = 200
+    refused: Refused | None = None  # why the last action did not go through
+
+    @property
+    def status_code(self) -> int:
+        return self.refused.status if self.refused else 200
 
     def context(self) -> dict[str, Any]:
+        refused = self.refused
+        typed = dict(refused.typed) if refused else {}
+        said = {f"{refused.form}_error": refused.message} if refused else {}
         return {
             "detail": self.detail,
             "order": self.detail.order,
             "stripe_link": self.stripe_link,
             "owner": self.owner,
             "notice": self.notice,
-            "refund_error": self.refund_error,
-            "accept_error": self.accept_error,
-            "ship_error": self.ship_error,
-            "ship_field": self.ship_field,
-            "amount": self.amount,
-            "carrier": self.carrier,
-            "tracking_number": self.tracking_number,
-            # A new token per rendered form: its submits (however many) are one refund.
-            "refund_token": self.form_token or secrets.token_urlsafe(16),
+            "refund_error": None,
+            "accept_error": None,
+            "ship_error": None,
+            **said,
+            "ship_field": refused.field if refused else None,
+            "amount": typed.get("amount"),
+            "carrier": typed.get("carrier", ""),
+            "tracking_number": typed.get("tracking_number", ""),
+            # A new token per rendered form: its submits (however many) are one refund. One
+            # whose answer from Stripe is unknown is kept, so a retry is the same refund.
+            "refund_token": typed.get("form_token") or secrets.token_urlsafe(16),
         }
 
 
@@ -135,7 +131,7 @@ async def owner_order(
     if seen is not None and seen == panel.detail.order.version and is_htmx(request):
         # The live stream's re-fetch of an order shown as it is: keep the owner's notice and input.
         return Response(None, status_code=204)
-    return for_htmx(request, panel, template="owner/order.html", fragment="owner/_order_panel.html")
+    return _render(request, panel)
 
 
 @post("/orders/{order_id:int}/refund")
@@ -144,34 +140,8 @@ async def owner_refund(
 ) -> Response[Any]:
     form = await request.form()
     amount, token = str(form.get("amount", "")), str(form.get("form_token", ""))
-    try:
-        done = await refund_order(gateway, owner, order_id, amount, token)
-    except OrderNotFound:
-        raise NotFoundException() from None
-    except InvalidAmount as exc:
-        return await _panel(
-            request, order_id, owner, gateway, 422, refund_error=str(exc), amount=amount
-        )
-    except RefundRefused as exc:
-        # Stripe's sentences do not always end in a full stop ("… on charge ($29.00)").
-        message = f"Stripe refused: {exc.message.rstrip('.')}. Nothing was refunded."
-        return await _panel(
-            request, order_id, owner, gateway, 422, refund_error=message, amount=amount
-        )
-    except ActionRefused as exc:
-        return await _panel(request, order_id, owner, gateway, 409, refund_error=exc.message)
-    except PaymentServiceUnavailable:
-        return await _panel(
-            request,
-            order_id,
-            owner,
-            gateway,
-            503,
-            refund_error=STRIPE_DOWN,
-            amount=amount,
-            form_token=token,
-        )
-    return await _after(request, done, owner, gateway)
+    refunding = refund_order(gateway, owner, order_id, amount, token)
+    return await _act(request, order_id, owner, gateway, refunding)
 
 
 @post("/orders/{order_id:int}/accept")
@@ -179,15 +149,7 @@ async def owner_accept(
     request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     note = str((await request.form()).get("note", ""))
-    try:
-        done = await accept_order(owner, order_id, note)
-    except OrderNotFound:
-        raise NotFoundException() from None
-    except InvalidNote as exc:
-        return await _panel(request, order_id, owner, gateway, 422, accept_error=str(exc))
-    except ActionRefused as exc:
-        return await _panel(request, order_id, owner, gateway, 409, accept_error=exc.message)
-    return await _after(request, done, owner, gateway)
+    return await _act(request, order_id, owner, gateway, accept_order(owner, order_id, note))
 
 
 @post("/orders/{order_id:int}/ship")
@@ -196,17 +158,22 @@ async def owner_ship(
 ) -> Response[Any]:
     form = await request.form()
     carrier, tracking = str(form.get("carrier", "")), str(form.get("tracking_number", ""))
-    try:
-        done = await ship_order(owner, order_id, carrier, tracking)
-    except OrderNotFound:
-        raise NotFoundException() from None
-    except InvalidShipment as exc:
-        said = {"ship_error": str(exc), "ship_field": exc.field}
-        typed = {"carrier": printable(carrier), "tracking_number": printable(tracking)}
-        return await _panel(request, order_id, owner, gateway, 422, **said, **typed)
-    except ActionRefused as exc:
-        return await _panel(request, order_id, owner, gateway, 409, ship_error=exc.message)
-    return await _after(request, done, owner, gateway)
+    shipping = ship_order(owner, order_id, carrier, tracking)
+    return await _act(request, order_id, owner, gateway, shipping)
+
+
+@get("/live", opt={"passive": True})
+async def owner_live(
+    request: AnyRequest,
+    streams: LiveStreams,
+    owner_cookie: OwnerCookieDep,
+    order: OrderId = None,
+    since: Since = None,
+) -> ServerSentEvent:
+    # The guard let it in; the stream checks the same session again as it goes on.
+    session = request.cookies.get(owner_cookie.name, "")
+    start = resume_from(request, since)
+    return event_stream(owner_updates(streams.hub, streams.timing, session, order, start))
 
 
 @get("/orders/{order_id:int}/slip")
@@ -221,25 +188,28 @@ async def _detail(order_id: int) -> OrderDetail:
     return detail
 
 
-async def _panel(
+async def _act(
     request: AnyRequest,
     order_id: int,
     owner: Owner,
     gateway: PaymentGateway,
-    status_code: int,
-    **said: str,
-) -> Template:
-    """The order as it now is, with why the action did not go through beside its form."""
-    panel = OrderPanel(
-        await _detail(order_id), gateway.dashboard_url, owner, status_code=status_code, **said
-    )
-    return for_htmx(request, panel, template="owner/order.html", fragment="owner/_order_panel.html")
-
-
-async def _after(
-    request: AnyRequest, done: Done, owner: Owner, gateway: PaymentGateway
+    action: Awaitable[Done],
 ) -> Response[Any]:
+    """Every owner action's one answer: the order with its notice, or why it did not go through
+    beside its form; a plain form post is redirected (post/redirect/get)."""
+    try:
+        done = await action
+    except OrderNotFound:
+        raise NotFoundException() from None
+    except Refused as refused:
+        panel = OrderPanel(await _detail(order_id), gateway.dashboard_url, owner, refused=refused)
+        return _render(request, panel)
     if not is_htmx(request):
-        # Post/redirect/get: reloading the page shows the order, it does not post again.
+        # Reloading the page shows the order, it does not post again.
         return Redirect(f"/owner/orders/{done.order.id}", status_code=303)
-    return await _panel(request, done.order.id, owner, gateway, 200, notice=done.notice)
+    detail = await _detail(done.order.id)
+    return _render(request, OrderPanel(detail, gateway.dashboard_url, owner, notice=done.notice))
+
+
+def _render(request: AnyRequest, panel: OrderPanel) -> Template:
+    return for_htmx(request, panel, template="owner/order.html", fragment="owner/_order_panel.html")

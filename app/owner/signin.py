@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.audit.trail import Action, record
 from app.db import utcnow
-from app.owner.audit import Action, record
 from app.owner.sessions import Owner, close_session, open_session
 from app.owner.tables import BaseUser, SignInAttempt
 

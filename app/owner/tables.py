@@ -1,20 +1,18 @@
-"""Owner sessions, sign-in attempts and the audit trail; owners are Piccolo's own BaseUser rows."""
+"""Owner sessions and sign-in attempts; owners are Piccolo's own BaseUser rows."""
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
     Boolean,
     ForeignKey,
-    Integer,
     OnDelete,
     Serial,
-    Text,
     Timestamptz,
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-__all__ = ["AuditEntry", "BaseUser", "OwnerSession", "SignInAttempt"]
+__all__ = ["BaseUser", "OwnerSession", "SignInAttempt"]
 
 
 class OwnerSession(Table, tablename="owner_session"):
@@ -35,17 +33,3 @@ class SignInAttempt(Table, tablename="owner_sign_in_attempt"):
     address = Varchar(length=64, index=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
     failed = Boolean(default=True)
-
-
-class AuditEntry(Table, tablename="owner_audit"):
-    """What owners did, and every sign-in: written by the services, edited by nothing."""
-
-    id = Serial(primary_key=True)
-    at = Timestamptz(default=TimestamptzNow(), index=True)
-    actor = Varchar(length=100)  # the name as typed for a failed sign-in; kept if the owner goes
-    action = Varchar(length=40)
-    order_id = Integer(null=True, default=None, index=True)
-    address = Varchar(length=64, default="")
-    detail = Text(default="")
-    # What Stripe named the effect (a refund id): a retried action is recorded once.
-    reference = Varchar(length=255, null=True, default=None, unique=True)

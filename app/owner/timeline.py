@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.audit.tables import AuditEntry
 from app.orders.queries import STATUS_WORDS, OrderStatus
 from app.orders.tables import OrderChange, StripeEvent
-from app.owner.tables import AuditEntry
 
 
 @dataclass(frozen=True, slots=True)

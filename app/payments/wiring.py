@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from litestar.di import NamedDependency
 from litestar.plugins import PluginProtocol
 
-from app.payments.gateway import GatewayConfig
+from app.payments.gateway import GatewayConfig, PaymentGateway
 from app.settings import Settings
 
 logger = logging.getLogger("app.payments")
+
+# The one gateway create_app() provides to every handler that talks to Stripe.
+Gateway = NamedDependency[PaymentGateway]
 
 
 @dataclass(frozen=True)

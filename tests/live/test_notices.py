@@ -13,8 +13,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from app.db import atomic, on_commit
 from app.live.hub import OWNERS, Change, Subscription
 from app.live.notices import CHANNEL, in_process_hub
-from app.orders.changes import update_orders
-from app.orders.fulfilment import move
+from app.orders.lifecycle import take
 from app.orders.tables import Order, OrderStatus
 from app.settings import Settings
 from tests.support.database import stored_order
@@ -80,7 +79,7 @@ async def test_a_committed_change_is_announced_with_ids_only(
     overheard: Overheard, engine_name: str
 ) -> None:
     order_id = await pending("v" * 24)
-    assert await move(order_id, OrderStatus.EXPIRED, (OrderStatus.PENDING,))
+    assert await take("expire", order_id)
     heard, payload = await overheard.next()
     assert heard == order_id
     if engine_name == "postgres":
@@ -92,20 +91,20 @@ async def test_a_rolled_back_change_sends_nothing(overheard: Overheard) -> None:
     order_id = await pending("r" * 24)
     with pytest.raises(Boom):
         async with atomic():
-            assert await move(order_id, OrderStatus.EXPIRED, (OrderStatus.PENDING,))
+            assert await take("expire", order_id)
             raise Boom
     status = await Order.select(Order.status).where(Order.id == order_id).first()
     assert status == {"status": "pending"}
     # A change that does commit afterwards is heard, and it is the first thing heard.
-    assert await move(order_id, OrderStatus.CANCELED, (OrderStatus.PENDING,))
+    assert await take("cancel", order_id)
     assert (await overheard.next())[0] == order_id
     assert overheard.nothing()
 
 
 async def test_a_lost_race_changes_nothing_and_announces_nothing(overheard: Overheard) -> None:
     order_id = await pending("l" * 24)
-    assert not await move(order_id, OrderStatus.PAID, (OrderStatus.PROCESSING,))
-    assert await move(order_id, OrderStatus.EXPIRED, (OrderStatus.PENDING,))
+    assert not await take("pay", order_id, only_from=OrderStatus.PROCESSING)
+    assert await take("expire", order_id)
     assert (await overheard.next())[0] == order_id
     assert overheard.nothing()
 
@@ -128,9 +127,7 @@ async def test_on_commit_runs_after_the_outer_block_and_never_after_a_rollback()
 
 async def test_a_change_of_many_orders_announces_each_of_them(overheard: Overheard) -> None:
     first, second = await pending("a" * 24), await pending("b" * 24)
-    changed = await update_orders(
-        {Order.status: OrderStatus.EXPIRED.value}, Order.id.is_in([first, second])
-    )
+    changed = await take("expire", [first, second])
     assert sorted(row["id"] for row in changed) == [first, second]
     heard = {(await overheard.next())[0], (await overheard.next())[0]}
     assert heard == {first, second} and overheard.nothing()

@@ -10,8 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from app.live.hub import OWNERS, Change, Hub, visitor_topic
-from app.live.streams import OWNER_EVENT_GAP_SECONDS, StreamTiming, owner_updates
+from app.live.streams import StreamTiming
 from app.main import create_app
+from app.owner.live import OWNER_EVENT_GAP_SECONDS, owner_updates
 from app.settings import Settings, SettingsError, load_settings
 from tests.support.checkout import Shopper
 from tests.support.http import HTMX, browser_like, running

@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.audit.tables import AuditEntry
+from app.audit.trail import Action
 from app.owner.accounts import add_owner
-from app.owner.audit import Action
-from app.owner.tables import AuditEntry, BaseUser, OwnerSession
+from app.owner.tables import BaseUser, OwnerSession
 from tests.support.http import ROOT
 
 COMMAND = (sys.executable, "-m", "litestar", "--app", "app.main:create_app", "owner")

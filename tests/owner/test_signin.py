@@ -14,11 +14,12 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app.audit.tables import AuditEntry
+from app.audit.trail import Action
 from app.db import utcnow
 from app.main import create_app
 from app.owner.accounts import change_password
-from app.owner.audit import Action
-from app.owner.tables import AuditEntry, BaseUser, OwnerSession, SignInAttempt
+from app.owner.tables import BaseUser, OwnerSession, SignInAttempt
 from app.settings import Settings, load_settings
 from tests.support.http import HTMX, running
 from tests.support.owner import OWNER_NAME, OWNER_PASSWORD, owner_browser

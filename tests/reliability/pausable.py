@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Litestar
 
-import app.orders.fulfilment
+import app.orders.confirmation
 from app.main import create_app as create_store
 from app.payments.gateway import PaymentGateway
 
@@ -48,8 +48,8 @@ def create_app() -> Litestar:
     elif step == "session-created":
         PaymentGateway.create_checkout_session = paused(create, after=True)  # type: ignore[method-assign]
     elif step == "fulfilling":
-        fulfilment = app.orders.fulfilment
-        fulfilment._apply_session = paused(fulfilment._apply_session, after=False)  # type: ignore[assignment]
+        confirmation = app.orders.confirmation
+        confirmation._apply_session = paused(confirmation._apply_session, after=False)  # type: ignore[assignment]
     else:
         raise ValueError(f"{PAUSE_AT} must be one of {STEPS}, not {step!r}")
     return create_store()

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app.audit.tables import AuditEntry
 from app.money import format_amount, format_money
 from app.orders.tables import Order
 from app.owner.accounts import add_owner
-from app.owner.tables import AuditEntry
 from app.settings import Settings
 from tests.reliability.ledger import charge_of
 from tests.support.checkout import Shopper, order_rows, pay

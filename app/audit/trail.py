@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from app.owner.tables import AuditEntry
+from app.audit.tables import AuditEntry
 
 
 class Action(StrEnum):

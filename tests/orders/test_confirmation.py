@@ -1,4 +1,4 @@
-"""fulfil_checkout through the success page: only Stripe's word moves an order, and only forward."""
+"""confirm_checkout through the success page: only Stripe's word moves an order, only forward."""
 
 from __future__ import annotations
 

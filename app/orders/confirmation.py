@@ -1,4 +1,4 @@
-"""fulfil_checkout and the webhook: Stripe's word moves an order forward, once, in any order."""
+"""confirm_checkout and the webhook: Stripe's word moves an order forward, once, in any order."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 from app.db import atomic, utcnow
 from app.money import format_money
-from app.orders.changes import update_orders
-from app.orders.queries import ACTIVE, OrderView, order_by_id, order_for_session
+from app.orders.lifecycle import CLOSED, take
+from app.orders.queries import OrderView, order_by_id, order_for_session
 from app.orders.refunds import apply_refund, order_paid_by
-from app.orders.tables import Order, OrderStatus, StripeEvent
+from app.orders.tables import Order, StripeEvent
 from app.payments.gateway import (
     CheckoutSession,
     Event,
@@ -29,11 +29,9 @@ SESSION_EVENTS = {
     "checkout.session.expired",
 }
 REFUND_EVENT = "charge.refunded"
-# Where Stripe saying "paid" is unexpected: the order was given up on before the payment landed.
-_CLOSED = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.FAILED)
 
 
-async def fulfil_checkout(gateway: PaymentGateway, session_id: str) -> OrderView | None:
+async def confirm_checkout(gateway: PaymentGateway, session_id: str) -> OrderView | None:
     """Ask Stripe about the session and apply what it says; None if no order of ours has it."""
     order = await order_for_session(session_id)
     if order is None:
@@ -56,10 +54,12 @@ async def handle_stripe_event(gateway: PaymentGateway, event: Event) -> str:
         )
         if not isinstance(payment_intent, str) or not isinstance(refunded, int):
             return "ignored"
+        order_id = await order_paid_by(payment_intent)
         async with atomic():
-            if not await _record(event, await order_paid_by(payment_intent)):
+            if not await _record(event, order_id):
                 return "duplicate"
-            await apply_refund(payment_intent, refunded, fully=event.object.get("refunded") is True)
+            if order_id is not None:
+                await apply_refund(order_id, refunded, fully=event.object.get("refunded") is True)
         return "applied"
 
     order = await _order_for_event(event.object)
@@ -116,11 +116,11 @@ async def _apply_session(
         logger.error("session %s does not belong to order %s", session.id, order.id)
         return
     if failed:
-        await move(order.id, OrderStatus.FAILED, ACTIVE)
+        await take("fail", order.id)
     elif session.status == "expired":
-        await move(order.id, OrderStatus.EXPIRED, (OrderStatus.PENDING,))
+        await take("expire", order.id)
     elif session.status == "complete" and session.payment_status == "unpaid":
-        await move(order.id, OrderStatus.PROCESSING, (OrderStatus.PENDING,))
+        await take("process", order.id)
     elif session.status == "complete":
         await _apply_payment(order, session)
 
@@ -135,18 +135,16 @@ async def _apply_payment(order: OrderView, session: CheckoutSession) -> None:
         **_ship_to(session.shipping),
     }
     if reason := _mismatch(order, session):
-        flagged = {**charged, Order.review_reason: reason}
-        if await move(order.id, OrderStatus.NEEDS_REVIEW, (*ACTIVE, *_CLOSED), flagged):
+        if await take("flag", order.id, {**charged, Order.review_reason: reason}):
             logger.error("order %s needs review: %s (session %s)", order.id, reason, session.id)
         return
-    if await move(order.id, OrderStatus.PAID, ACTIVE, {Order.paid_at: utcnow(), **charged}):
+    if await take("pay", order.id, {Order.paid_at: utcnow(), **charged}):
         return
-    # One arrow per closed status, so the reason names the one the order was in.
-    for closed in _CLOSED:
+    # Flagged from one closed status at a time, so the reason names the one the order was in.
+    for closed in CLOSED:
         reason = f"Paid after the order was {closed.value}."
-        if await move(
-            order.id, OrderStatus.NEEDS_REVIEW, (closed,), {**charged, Order.review_reason: reason}
-        ):
+        flagged = {**charged, Order.review_reason: reason}
+        if await take("flag", order.id, flagged, only_from=closed):
             logger.error("order %s needs review: %s (session %s)", order.id, reason, session.id)
             return
 
@@ -195,19 +193,3 @@ def _ship_to(address: ShippingAddress | None) -> dict[Any, object]:
         Order.ship_postal_code: address.postal_code,
         Order.ship_country: address.country,
     }
-
-
-async def move(
-    order_id: int,
-    to: OrderStatus,
-    from_: tuple[OrderStatus, ...],
-    extra: Mapping[Any, object] | None = None,
-) -> bool:
-    """The one way an order changes status: a conditional UPDATE; a lost race changes nothing."""
-    rows = await update_orders(
-        {Order.status: to.value, **(extra or {})},
-        (Order.id == order_id) & Order.status.is_in([s.value for s in from_]),
-    )
-    if rows:
-        logger.info("order %s -> %s", order_id, to.value)
-    return bool(rows)

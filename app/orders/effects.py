@@ -1,0 +1,51 @@
+"""What happens when an arrow wins, in its transaction: the live notice, the owner's audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.audit.trail import Action, record
+from app.live.notices import announce
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An owner who took an arrow by hand, and what they said about it (kept in the audit)."""
+
+    owner_id: int
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """An arrow that won: its name, the orders it moved (id, visitor_id), and who took it."""
+
+    arrow: str
+    audit: Action | None  # the entry an owner's taking it leaves
+    rows: list[dict[str, Any]]
+    actor: Actor | None
+
+
+async def _announce(taken: Taken) -> None:
+    await announce(taken.rows)
+
+
+async def _audit(taken: Taken) -> None:
+    if taken.audit is None or taken.actor is None:
+        return
+    for row in taken.rows:
+        await record(
+            taken.audit,
+            actor=taken.actor.name,
+            order_id=row["id"],
+            detail=taken.actor.detail,
+        )
+
+
+Effect = Callable[[Taken], Awaitable[None]]
+# What every arrow that wins does, in its own transaction: the pages showing the order hear of
+# it at commit, and an owner's arrow is audited. Mail and stock join this list.
+EFFECTS: tuple[Effect, ...] = (_announce, _audit)
