@@ -10,7 +10,7 @@ import pytest
 
 from app.orders.tables import Order, OrderChange
 from tests.reliability.ledger import balanced_ledger  # noqa: F401 - a fixture
-from tests.support.checkout import Shopper, order_rows, pay, status_of
+from tests.support.checkout import Shopper, deliver, order_rows, pay, status_of, webhook_for
 from tests.support.http import texts_of
 from tests.support.owner import (
     OwnerBrowser,
@@ -27,7 +27,13 @@ from tests.support.owner import (
     timeline,
     typed,
 )
-from tests.support.stripe_sandbox import SandboxServer, get_json, submit_card
+from tests.support.stripe_sandbox import (
+    Receiver,
+    SandboxServer,
+    get_json,
+    refund,
+    submit_card,
+)
 
 pytestmark = pytest.mark.usefixtures("balanced_ledger")
 
@@ -205,3 +211,52 @@ async def test_the_buyers_email_is_what_they_typed_on_stripes_page(
     assert texts_of(page, "dd", "email") == [BUYER]
     found = await owner.page(f"/owner/orders?q={BUYER.upper()}")
     assert orders_in(found.text, "owner-orders") == [row["id"]]
+
+
+async def test_a_partial_refund_leaves_an_order_under_review_until_it_is_accepted(
+    owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer
+) -> None:
+    order_id, _ = await flagged_order(shopper, store_sandbox, "mismatch")
+    refunded = await owner.refund(order_id, "0.01")
+    assert refunded.status_code == 200, refunded.text
+    row = await order_row(order_id)
+    assert (row["status"], row["refunded_cents"]) == ("needs_review", 1)
+    dashboard = (await owner.page("/owner/")).text
+    assert order_id in orders_in(dashboard, "review-queue")
+    assert order_id not in orders_in(dashboard, "to-ship")
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert 'id="ship-form"' not in page and 'id="accept-form"' in page
+    shipping = await owner.post(
+        f"/owner/orders/{order_id}/ship", {"carrier": "UPS", "tracking_number": "1Z"}, htmx=True
+    )
+    assert shipping.status_code == 409
+    assert (await order_row(order_id))["fulfilment"] == "unfulfilled"
+
+    assert (await accept(owner, order_id, "Spoke to the buyer.")).status_code == 200
+    assert (await order_row(order_id))["status"] == "partially_refunded"
+    [entry] = await audit(order_id, "accepted")
+    assert entry["detail"] == "Spoke to the buyer."
+    shipping = await owner.post(
+        f"/owner/orders/{order_id}/ship", {"carrier": "UPS", "tracking_number": "1Z"}, htmx=True
+    )
+    assert shipping.status_code == 200
+    assert (await order_row(order_id))["fulfilment"] == "shipped"
+
+
+async def test_a_partial_refund_made_in_stripes_dashboard_leaves_review_too(
+    owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer, receiver: Receiver
+) -> None:
+    order_id, _ = await flagged_order(shopper, store_sandbox, "late")
+    payment_intent = (await order_row(order_id))["payment_intent_id"]
+    await refund(store_sandbox, payment_intent, amount=1)
+    partial = await webhook_for(receiver, "charge.refunded", payment_intent, refunded=False)
+    assert (await deliver(shopper.http, *partial)).json() == {"outcome": "applied"}
+    row = await order_row(order_id)
+    assert (row["status"], row["refunded_cents"]) == ("needs_review", 1)
+    assert order_id in orders_in((await owner.page("/owner/")).text, "review-queue")
+
+    await refund(store_sandbox, payment_intent)  # the rest: a full refund ends the review
+    full = await webhook_for(receiver, "charge.refunded", payment_intent, refunded=True)
+    assert (await deliver(shopper.http, *full)).json() == {"outcome": "applied"}
+    assert (await order_row(order_id))["status"] == "refunded"
+    assert order_id not in orders_in((await owner.page("/owner/")).text, "review-queue")
