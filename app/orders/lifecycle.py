@@ -209,3 +209,20 @@ async def take_first(
 def sql_status_in(statuses: Iterable[OrderStatus]) -> str:
     """`status IN ('paid', …)` as literals: for partial indexes a prepared plan cannot prove."""
     return "status IN ({})".format(", ".join(f"'{status.value}'" for status in statuses))
+
+
+def state_machine() -> str:
+    """The table as the README shows it (a test keeps the two the same)."""
+    rows = [
+        "| arrow | action | from | to | only if | also writes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arrow in ARROWS:
+        to = arrow.target.value if arrow.target else "(stays)"
+        if arrow.ships:
+            to = "fulfilment: shipped"
+        rows.append(
+            f"| {arrow.name} | {arrow.action} | {', '.join(s.value for s in arrow.sources)} "
+            f"| {to} | {arrow.guard.value if arrow.guard else ''} | {', '.join(arrow.sets)} |"
+        )
+    return "\n".join(rows)

@@ -95,7 +95,7 @@ class StripeEvent(Table, tablename="shop_stripe_event"):
 
 
 class OrderChange(Table, tablename="shop_order_change"):
-    """One row per status change, written by a trigger (migration 0006), so no arrow can skip it."""
+    """One row per status change, written by a trigger (migration 0007), so no arrow can skip it."""
 
     id = Serial(primary_key=True)
     order = ForeignKey(Order, null=False, on_delete=OnDelete.cascade, index=True)
@@ -118,5 +118,5 @@ class BuyWindow(Table, tablename="shop_buy_window"):
 
     id = Serial(primary_key=True)
     address = Varchar(length=64)
-    minute = BigInt(index=True)  # unix time // 60; (address, minute) is unique (migration 0004)
+    minute = BigInt(index=True)  # unix time // 60; (address, minute) is unique (migration 0005)
     buys = Integer(default=0)
