@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from app.orders.lifecycle import state_machine
+from app.orders.tables import Fulfilment, OrderStatus
 from tests.support.http import ROOT
 
 APP = ROOT / "app"
@@ -129,3 +131,15 @@ def test_the_readmes_state_machine_is_the_lifecycle_table() -> None:
     assert start in readme and end in readme
     shown = readme.split(start, 1)[1].split(end, 1)[0].strip()
     assert shown == state_machine().strip()
+
+
+def test_no_template_decides_by_a_status_literal() -> None:
+    quoted = re.compile(
+        "[\"'](?:{})[\"']".format("|".join(s.value for s in (*OrderStatus, *Fulfilment)))
+    )
+    code = re.compile(r"\{[%{].*?[%}]\}", re.S)  # Jinja's own: what decides, not markup
+    found = {
+        str(path.relative_to(ROOT)): quoted.findall(" ".join(code.findall(path.read_text())))
+        for path in (ROOT / "templates").rglob("*.html")
+    }
+    assert {name: literals for name, literals in found.items() if literals} == {}

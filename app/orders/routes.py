@@ -18,6 +18,7 @@ from app.orders.cancellation import cancel_checkout
 from app.orders.confirmation import confirm_checkout, handle_stripe_event
 from app.orders.live import visitor_updates
 from app.orders.queries import OrderNotFound, OrderStatus, order_for_session, visitor_orders
+from app.orders.receipt import receipt_for
 from app.orders.service import (
     AlreadyPaid,
     BuyRules,
@@ -90,6 +91,7 @@ async def checkout_success(
     mine = order.visitor_id == visitor_id
     context = {
         "order": order if mine else None,
+        "receipt": receipt_for(order),
         "orders": await visitor_orders(visitor_id) if mine else [],
         "unconfirmed": unconfirmed,
     }
