@@ -29,8 +29,8 @@ class Guard(StrEnum):
 
     NO_SESSION = "no Checkout Session stored"
     UNSHIPPED = "not shipped yet"
-    NOTHING_REFUNDED = "nothing refunded"
-    SOMETHING_REFUNDED = "something refunded"
+    UNREFUNDED = "nothing refunded"
+    PART_REFUNDED = "something refunded"
     REFUND_GROWS = "Stripe's refunded figure is above the stored one"
 
 
@@ -41,65 +41,39 @@ class Arrow:
     sources: tuple[OrderStatus, ...]
     target: OrderStatus | None  # None: the status stays (a refund under review)
     guard: Guard | None = None
-    ships: bool = False  # sets fulfilment to shipped
     sets: tuple[str, ...] = ()  # the other columns it may write
-    audit: Action | None = None  # an owner's arrow leaves this entry in the audit trail
+    ships: bool = False  # sets fulfilment to shipped
 
 
+G = Guard
+REVIEW = (S.NEEDS_REVIEW,)
 _CHARGE = ("payment_intent_id", "livemode", "paid_cents", "paid_currency", "buyer_email", "ship_*")
 _REFUND = ("refunded_cents",)
+_PAID_AT = ("paid_at",)
 _SHIPMENT = ("shipped_at", "carrier", "tracking_number")
 
 # Each row: name, action, from, to (None: the status stays), guard, and what else it writes.
 ARROWS: tuple[Arrow, ...] = (
-    Arrow("give_up", "fail", (S.PENDING,), S.FAILED, Guard.NO_SESSION),
+    Arrow("give_up", "fail", (S.PENDING,), S.FAILED, G.NO_SESSION),
     Arrow("process", "process", (S.PENDING,), S.PROCESSING),
-    Arrow("pay", "pay", ACTIVE, S.PAID, sets=("paid_at", *_CHARGE)),
+    Arrow("pay", "pay", ACTIVE, S.PAID, sets=(*_PAID_AT, *_CHARGE)),
     Arrow("fail", "fail", ACTIVE, S.FAILED),
     Arrow("expire", "expire", (S.PENDING,), S.EXPIRED),
     Arrow("cancel", "cancel", (S.PENDING,), S.CANCELED),
     Arrow("flag", "review", (*ACTIVE, *CLOSED), S.NEEDS_REVIEW, sets=("review_reason", *_CHARGE)),
-    Arrow("refund_part", "refund", PAID, S.PARTIALLY_REFUNDED, Guard.REFUND_GROWS, sets=_REFUND),
+    Arrow("refund_part", "refund", PAID, S.PARTIALLY_REFUNDED, G.REFUND_GROWS, _REFUND),
     # Under review a partial refund leaves the order under review: only accept or a full
     # refund clears the flag, so a cent's refund cannot send a flagged order to "To ship".
-    Arrow("refund_in_review", "refund", (S.NEEDS_REVIEW,), None, Guard.REFUND_GROWS, sets=_REFUND),
+    Arrow("refund_in_review", "refund", REVIEW, None, G.REFUND_GROWS, _REFUND),
+    Arrow("refund_all", "refund", (*PAID, *REVIEW), S.REFUNDED, G.REFUND_GROWS, _REFUND),
+    Arrow("accept", "accept", REVIEW, S.PAID, G.UNREFUNDED, _PAID_AT),
     Arrow(
-        "refund_all",
-        "refund",
-        (*PAID, S.NEEDS_REVIEW),
-        S.REFUNDED,
-        Guard.REFUND_GROWS,
-        sets=_REFUND,
+        "accept_refunded", "accept", REVIEW, S.PARTIALLY_REFUNDED, G.PART_REFUNDED, _PAID_AT
     ),
-    Arrow(
-        "accept",
-        "accept",
-        (S.NEEDS_REVIEW,),
-        S.PAID,
-        Guard.NOTHING_REFUNDED,
-        sets=("paid_at",),
-        audit=Action.ACCEPTED,
-    ),
-    Arrow(
-        "accept_refunded",
-        "accept",
-        (S.NEEDS_REVIEW,),
-        S.PARTIALLY_REFUNDED,
-        Guard.SOMETHING_REFUNDED,
-        sets=("paid_at",),
-        audit=Action.ACCEPTED,
-    ),
-    Arrow(
-        "ship",
-        "ship",
-        PAID,
-        None,
-        Guard.UNSHIPPED,
-        ships=True,
-        sets=_SHIPMENT,
-        audit=Action.SHIPPED,
-    ),
+    Arrow("ship", "ship", PAID, None, G.UNSHIPPED, _SHIPMENT, ships=True),
 )
+# The actions an owner takes by hand leave an entry in the audit trail.
+AUDITED = {"accept": Action.ACCEPTED, "ship": Action.SHIPPED}
 ARROW = {arrow.name: arrow for arrow in ARROWS}
 
 
@@ -167,7 +141,7 @@ async def take(
             .returning(Order.id, Order.visitor_id, *returning)
         )
         if rows:
-            taken = Taken(arrow.name, arrow.audit, rows, actor)
+            taken = Taken(arrow.name, AUDITED.get(arrow.action), rows, actor)
             for effect in EFFECTS:
                 await effect(taken)
     where_to = arrow.target.value if arrow.target else "shipped" if arrow.ships else "as it was"
@@ -186,9 +160,9 @@ def _guard_sql(guard: Guard, refunded: int | None) -> Combinable:
         return Order.stripe_session_id.is_null()
     if guard is Guard.UNSHIPPED:
         return Order.fulfilment == Fulfilment.UNFULFILLED.value
-    if guard is Guard.NOTHING_REFUNDED:
+    if guard is Guard.UNREFUNDED:
         return Order.refunded_cents == 0
-    if guard is Guard.SOMETHING_REFUNDED:
+    if guard is Guard.PART_REFUNDED:
         return Order.refunded_cents > 0
     assert refunded is not None, "a refund arrow needs Stripe's refunded figure"
     # Refunds only grow: an older figure arriving late never undoes a newer one.

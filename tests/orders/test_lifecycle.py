@@ -15,7 +15,7 @@ from tests.support.database import stored_order
 MUG = [("mug-350", "Mug", 1800, 1)]
 # What the order needs beside its status for the arrow's guard to hold, and Stripe's figure.
 GUARDED: dict[Guard | None, dict[str, Any]] = {
-    Guard.SOMETHING_REFUNDED: {"refunded_cents": 100},
+    Guard.PART_REFUNDED: {"refunded_cents": 100},
     Guard.REFUND_GROWS: {"refunded_cents": 100},
 }
 REFUNDED_NOW = 500
