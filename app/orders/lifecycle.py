@@ -67,9 +67,7 @@ ARROWS: tuple[Arrow, ...] = (
     Arrow("refund_in_review", "refund", REVIEW, None, G.REFUND_GROWS, _REFUND),
     Arrow("refund_all", "refund", (*PAID, *REVIEW), S.REFUNDED, G.REFUND_GROWS, _REFUND),
     Arrow("accept", "accept", REVIEW, S.PAID, G.UNREFUNDED, _PAID_AT),
-    Arrow(
-        "accept_refunded", "accept", REVIEW, S.PARTIALLY_REFUNDED, G.PART_REFUNDED, _PAID_AT
-    ),
+    Arrow("accept_refunded", "accept", REVIEW, S.PARTIALLY_REFUNDED, G.PART_REFUNDED, _PAID_AT),
     Arrow("ship", "ship", PAID, None, G.UNSHIPPED, _SHIPMENT, ships=True),
 )
 # The actions an owner takes by hand leave an entry in the audit trail.
