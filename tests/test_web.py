@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar, get
 from piccolo.engine.sqlite import SQLiteEngine
 
-from app.catalog.tables import Product
+import app.db
 from app.main import create_app
 from app.settings import Settings, load_settings
 from app.visitor import COOKIE_NAME
@@ -161,6 +161,6 @@ async def test_health_answers_while_the_database_does(store_client: httpx.AsyncC
 async def test_health_is_503_when_the_database_does_not_answer(
     store_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Product._meta, "db", SQLiteEngine(path="/nonexistent/dir/shop.sqlite3"))
+    monkeypatch.setattr(app.db, "_bound", [SQLiteEngine(path="/nonexistent/dir/shop.sqlite3")])
     response = await store_client.get("/healthz")
     assert response.status_code == 503

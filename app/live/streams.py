@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.live.hub import CLOSE, Hub
+from app.live.hub import CLOSE, RESYNC, Hub
 
 # An order is stamped (updated_at) a moment before its transaction commits, and hosts' clocks
 # differ a little: "changed since" looks back this far, at worst one needless re-fetch.
@@ -61,8 +61,12 @@ class Arrival:
     def heartbeat(self) -> bool:
         return not self.changes and not self.markers
 
+    def touches(self, order_id: int) -> bool:
+        """Whether the order may have changed: named, or everything is to be re-fetched."""
+        return order_id in self.changes or RESYNC in self.markers
 
-async def arrivals(hub: Hub, topic: str, timing: StreamTiming) -> AsyncIterator[Arrival | None]:
+
+async def arrivals(hub: Hub, topic: str, timing: StreamTiming) -> AsyncGenerator[Arrival | None, None]:
     """None once subscribed (nothing sent after it is missed), then each arrival, until the
     stream's lifetime is up or the hub closes it (the client reconnects)."""
     deadline = time.monotonic() + timing.lifetime_seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from app.live.hub import Hub, visitor_topic
 from app.live.streams import HEARTBEAT, LISTENING, StreamTiming, Update, arrivals, changed_after
@@ -17,21 +18,23 @@ SETTLED = "settled"
 async def visitor_updates(
     hub: Hub, timing: StreamTiming, visitor_id: str, since_ms: int | None
 ) -> AsyncIterator[Update]:
-    async for arrival in arrivals(hub, visitor_topic(visitor_id), timing):
-        if arrival is None:
-            yield LISTENING
-            active, changed = await _visitor_orders(visitor_id, since_ms)
-            if changed:
+    # Closed with the stream, so its subscription leaves the hub at once (not at collection).
+    async with aclosing(arrivals(hub, visitor_topic(visitor_id), timing)) as stream:
+        async for arrival in stream:
+            if arrival is None:
+                yield LISTENING
+                active, changed = await _visitor_orders(visitor_id, since_ms)
+                if changed:
+                    yield Update.named(ORDERS_CHANGED)
+            elif arrival.heartbeat:
+                yield HEARTBEAT
+                continue
+            else:
                 yield Update.named(ORDERS_CHANGED)
-        elif arrival.heartbeat:
-            yield HEARTBEAT
-            continue
-        else:
-            yield Update.named(ORDERS_CHANGED)
-            active, _ = await _visitor_orders(visitor_id, None)
-        if not active:
-            yield Update.named(SETTLED)
-            return
+                active, _ = await _visitor_orders(visitor_id, None)
+            if not active:
+                yield Update.named(SETTLED)
+                return
 
 
 async def _visitor_orders(visitor_id: str, since_ms: int | None) -> tuple[bool, bool]:

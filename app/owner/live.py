@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
-from app.live.hub import OWNERS, RESYNC, Hub
+from app.live.hub import OWNERS, Hub
 from app.live.streams import HEARTBEAT, LISTENING, StreamTiming, Update, arrivals, changed_after
 from app.orders.live import ORDERS_CHANGED
 from app.orders.tables import Order
@@ -27,23 +28,25 @@ async def owner_updates(
 ) -> AsyncIterator[Update]:
     """The session is checked again at every heartbeat: signed out elsewhere, expired or its
     password changed, the stream says so within one heartbeat and ends."""
-    async for arrival in arrivals(hub, OWNERS, timing):
-        if arrival is None:
-            yield LISTENING
-            if since_ms is not None and await _changed_since(since_ms, order_id):
+    # Closed with the stream, so its subscription leaves the hub at once (not at collection).
+    async with aclosing(arrivals(hub, OWNERS, timing)) as stream:
+        async for arrival in stream:
+            if arrival is None:
+                yield LISTENING
+                if since_ms is not None and await _changed_since(since_ms, order_id):
+                    yield Update.named(ORDERS_CHANGED)
+                    if order_id is not None:
+                        yield Update.named(order_event(order_id))
+            elif arrival.heartbeat:
+                if await owner_for(session, touch=False) is None:
+                    yield Update.named(SIGNED_OUT)
+                    return
+                yield HEARTBEAT
+            else:
                 yield Update.named(ORDERS_CHANGED)
-                if order_id is not None:
+                if order_id is not None and arrival.touches(order_id):
                     yield Update.named(order_event(order_id))
-        elif arrival.heartbeat:
-            if await owner_for(session, touch=False) is None:
-                yield Update.named(SIGNED_OUT)
-                return
-            yield HEARTBEAT
-        else:
-            yield Update.named(ORDERS_CHANGED)
-            if order_id is not None and (order_id in arrival.changes or RESYNC in arrival.markers):
-                yield Update.named(order_event(order_id))
-            await asyncio.sleep(OWNER_EVENT_GAP_SECONDS)
+                await asyncio.sleep(OWNER_EVENT_GAP_SECONDS)
 
 
 async def _changed_since(since_ms: int, order_id: int | None) -> bool:
