@@ -66,7 +66,9 @@ class Arrival:
         return order_id in self.changes or RESYNC in self.markers
 
 
-async def arrivals(hub: Hub, topic: str, timing: StreamTiming) -> AsyncGenerator[Arrival | None, None]:
+async def arrivals(
+    hub: Hub, topic: str, timing: StreamTiming
+) -> AsyncGenerator[Arrival | None, None]:
     """None once subscribed (nothing sent after it is missed), then each arrival, until the
     stream's lifetime is up or the hub closes it (the client reconnects)."""
     deadline = time.monotonic() + timing.lifetime_seconds
