@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.orders.confirmation import confirm_checkout
-from app.orders.lifecycle import allowed, take
+from app.orders.lifecycle import take
 from app.orders.queries import OrderNotFound, OrderView, order_by_id, order_for_session
 from app.orders.tables import Order, OrderStatus
 from app.payments.gateway import PaymentGateway, SessionNotOpen
@@ -18,7 +18,7 @@ async def cancel_checkout(gateway: PaymentGateway, session_id: str, visitor_id: 
     if order is None or order.visitor_id != visitor_id:
         # Unknown, or someone else's: we say the same.
         raise OrderNotFound(session_id)
-    if allowed(order, "cancel"):
+    if order.can_cancel:
         await close_checkout(gateway, order.id, session_id)
     return await order_by_id(order.id) or order
 
