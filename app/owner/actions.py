@@ -16,7 +16,7 @@ from app.payments.gateway import PaymentGateway, RefundRefused
 
 __all__ = [
     "ActionRefused", "Done", "InvalidAmount", "InvalidNote", "OrderNotFound", "RefundRefused",
-    "accept_order", "refund_order",
+    "accept_order", "refund_order", "review_refund",
 ]  # fmt: skip
 
 MAX_NOTE = 500
@@ -50,14 +50,8 @@ async def refund_order(
     """Refund `amount` (major units, as typed) once per form; the order keeps Stripe's figure."""
     order = await _order(order_id)
     currency = order.paid_currency or order.currency
-    if order.status not in REFUNDABLE or not order.payment_intent_id or not order.refundable_cents:
-        raise ActionRefused("This order has no payment left to refund.")
-    cents = parse_money(amount, currency)
-    if cents == 0:
-        raise InvalidAmount("Enter an amount above zero.")
-    if cents > order.refundable_cents:
-        most = format_money(order.refundable_cents, currency)
-        raise InvalidAmount(f"At most {most} can be refunded.")
+    cents = _refundable(order, amount)
+    assert order.payment_intent_id is not None  # _refundable refused an order without one
     try:
         # The form's own token: a double click or a resubmit is the same refund at Stripe.
         refunded = await gateway.refund_payment(
@@ -85,6 +79,26 @@ async def refund_order(
     return Done(
         await _order(order_id), f"Refunded {format_money(cents, currency)}; {total} in all."
     )
+
+
+async def review_refund(order_id: int, amount: str) -> str:
+    """What a refund of `amount` would return, as the owner is asked to confirm it ("$5.00")."""
+    order = await _order(order_id)
+    return format_money(_refundable(order, amount), order.paid_currency or order.currency)
+
+
+def _refundable(order: OrderView, amount: str) -> int:
+    """`amount` in minor units, if this order can give that much back."""
+    currency = order.paid_currency or order.currency
+    if order.status not in REFUNDABLE or not order.payment_intent_id or not order.refundable_cents:
+        raise ActionRefused("This order has no payment left to refund.")
+    cents = parse_money(amount, currency)
+    if cents == 0:
+        raise InvalidAmount("Enter an amount above zero.")
+    if cents > order.refundable_cents:
+        most = format_money(order.refundable_cents, currency)
+        raise InvalidAmount(f"At most {most} can be refunded.")
+    return cents
 
 
 async def accept_order(owner: Owner, order_id: int, note: str) -> Done:

@@ -24,6 +24,7 @@ from app.owner.actions import (
     RefundRefused,
     accept_order,
     refund_order,
+    review_refund,
 )
 from app.owner.queries import OrderDetail, dashboard, order_detail, order_page
 from app.owner.sessions import Owner
@@ -54,7 +55,8 @@ class OrderPanel:
     accept_error: str | None = None
     ship_error: str | None = None
     ship_field: str | None = None  # the ship form's field the error is about, if one
-    amount: str | None = None  # as typed, shown again beside its error
+    amount: str | None = None  # as typed, shown again beside its error or to confirm
+    refund_review: str | None = None  # the amount the owner is asked to confirm ("$5.00")
     carrier: str = ""  # the ship form's fields as typed, shown again beside an error
     tracking_number: str = ""
     # The submitted refund form's token, kept when Stripe's answer is unknown: a retry is the
@@ -74,6 +76,7 @@ class OrderPanel:
             "ship_error": self.ship_error,
             "ship_field": self.ship_field,
             "amount": self.amount,
+            "refund_review": self.refund_review,
             "carrier": self.carrier,
             "tracking_number": self.tracking_number,
             # A new token per rendered form: its submits (however many) are one refund.
@@ -145,6 +148,10 @@ async def owner_refund(
     form = await request.form()
     amount, token = str(form.get("amount", "")), str(form.get("form_token", ""))
     try:
+        if form.get("step") == "review":  # the amount form: say the amount, refund nothing yet
+            said = {"amount": amount, "form_token": token}
+            said["refund_review"] = await review_refund(order_id, amount)
+            return await _panel(request, order_id, owner, gateway, 200, **said)
         done = await refund_order(gateway, owner, order_id, amount, token)
     except OrderNotFound:
         raise NotFoundException() from None
@@ -161,16 +168,8 @@ async def owner_refund(
     except ActionRefused as exc:
         return await _panel(request, order_id, owner, gateway, 409, refund_error=exc.message)
     except PaymentServiceUnavailable:
-        return await _panel(
-            request,
-            order_id,
-            owner,
-            gateway,
-            503,
-            refund_error=STRIPE_DOWN,
-            amount=amount,
-            form_token=token,
-        )
+        said = {"refund_error": STRIPE_DOWN, "amount": amount, "form_token": token}
+        return await _panel(request, order_id, owner, gateway, 503, **said)
     return await _after(request, done, owner, gateway)
 
 
