@@ -11,6 +11,7 @@ from piccolo.custom_types import Combinable
 
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
+from app.owner.search import search_where
 from app.owner.timeline import TimelineEntry, timeline
 
 PAGE_SIZE = 50
@@ -50,21 +51,6 @@ async def status_counts() -> dict[OrderStatus, int]:
     counts = dict.fromkeys(OrderStatus, 0)
     counts.update({OrderStatus(row["status"]): row["n"] for row in rows})
     return counts
-
-
-def search_where(q: str) -> Combinable | None:
-    """Which column a search names, told by its shape; None when it names none."""
-    q = q.strip().removeprefix("#")
-    if q.isascii() and q.isdigit() and len(q) <= 18:
-        return Order.id == int(q)
-    if q.startswith("cs_"):
-        return Order.stripe_session_id == q
-    if q.startswith("pi_"):
-        return Order.payment_intent_id == q
-    if "@" in q:
-        # Matches the index shop_order_buyer_email_lower (migration 0007): any case finds it.
-        return WhereRaw("lower(buyer_email) = {}", q.lower())
-    return None
 
 
 async def order_page(

@@ -221,3 +221,44 @@ async def listing_sql(owner: OwnerBrowser, queries: list[str], path: str) -> str
 
 async def explain(statement: str) -> str:
     return "\n".join(row["QUERY PLAN"] for row in await Order.raw(statement))
+
+
+async def test_search_finds_the_start_of_an_email_a_name_or_a_session_through_an_index(
+    signed_in: OwnerBrowser, queries: list[str], engine_name: str
+) -> None:
+    ada = await place(
+        OrderStatus.PAID,
+        1,
+        buyer_email="Ada.Lovelace@Example.com",
+        ship_name="Ada Lovelace",
+        stripe_session_id="cs_test_abcDEF123",
+    )
+    bob = await place(
+        OrderStatus.PAID, 2, buyer_email="bob@example.com", ship_name="Bob Adams",
+        stripe_session_id="cs_test_xyz",
+    )  # fmt: skip
+    found = {
+        "ada": [ada],  # the start of an email and of a name
+        "ADA.LOVE": [ada],
+        "Ada  L": [ada],  # spaces as typed
+        "bob": [bob],
+        "adams": [],  # a prefix, not any part of the name
+        "cs_test_abc": [ada],
+        "cs_test_ABC": [],  # session ids are case-sensitive
+        f"#{bob}": [bob],
+        "a%": [],  # a LIKE wildcard is a character here
+        "_": [],
+        "ada.lovelace@example.com": [ada],
+    }
+    for q, wanted in found.items():
+        page = await signed_in.http.get("/owner/orders", params={"q": q})
+        assert (q, ids_in(page.text)) == (q, wanted)
+
+    if engine_name != "postgres":
+        return
+    await many_orders(100_000)
+    await Order.raw("ANALYZE shop_order")
+    for q in ("ada", "Ada L", "cs_test_abc", "buyer7", "buyer7@example.com"):
+        listing = await listing_sql(signed_in, queries, f"/owner/orders?q={q}")
+        plan = await explain(f"EXPLAIN {listing}")
+        assert "Index" in plan and "Seq Scan on shop_order" not in plan, (q, plan)
