@@ -11,6 +11,7 @@ from piccolo.custom_types import Combinable
 
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
+from app.owner.figures import Figure, sales_figures
 from app.owner.search import search_where
 from app.owner.timeline import TimelineEntry, timeline
 
@@ -104,16 +105,19 @@ class Dashboard:
     to_ship: OrderPage
     latest: OrderPage
     reconcile: LastReconcile | None
+    figures: list[Figure]
 
 
 async def dashboard() -> Dashboard:
-    """Counts per status (one query), the review queue first, the latest orders, the last run."""
+    """Counts per status (one query), the review queue first, the latest orders, the last run,
+    the sales figures (one query)."""
     return Dashboard(
         counts=await status_counts(),
         review=await order_page(OrderStatus.NEEDS_REVIEW),
         to_ship=await to_ship(),
         latest=await order_page(limit=10),
         reconcile=await last_reconcile(),
+        figures=await sales_figures(),
     )
 
 
