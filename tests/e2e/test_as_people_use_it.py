@@ -309,3 +309,20 @@ async def test_the_hosted_page_has_its_icon_and_its_banner_in_a_landmark(
     assert await banner.evaluate("el => el.closest('header, main, footer, nav, aside') !== null")
     await page.reload()
     assert missing == [], missing
+
+    # A declined card is answered with a redirect: reload and Back send no form again.
+    posts: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and posts.append(r.url))
+    pay_page = page.url
+    await fill_card(page, "4000 0000 0000 0002")
+    await page.wait_for_url("**/pay/cs_test_*?declined=generic_decline")
+    await expect(page.locator("#payment-error")).to_have_text("Your card was declined.")
+    await expect(page.locator("#email")).to_have_value("ada@example.com")  # kept, not the card
+    await expect(page.locator("#cardNumber")).to_have_value("")
+    assert len(posts) == 1
+    await page.reload()
+    await expect(page.locator("#payment-error")).to_be_visible()
+    await page.go_back()
+    await page.wait_for_url(pay_page)
+    assert len(posts) == 1, posts  # no "Confirm form resubmission", nothing posted again
+    assert missing == [], missing
