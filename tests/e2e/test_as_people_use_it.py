@@ -203,6 +203,41 @@ async def test_sign_in_errors_and_owner_error_pages_lead_where_the_owner_is(
     await expect(back).to_be_in_viewport()
 
 
+async def test_the_owner_finds_orders_by_what_they_remember_and_reads_the_figures(
+    page: Page, browser: Browser, live_server: LiveServer, owner_account: int
+) -> None:
+    order_id = await paid_order(page, live_server, TWO_PRODUCTS)  # ada@example.com, Ada Lovelace
+    row = await Order.select(Order.stripe_session_id).where(Order.id == order_id).first()
+    assert row is not None
+    session_part = row["stripe_session_id"][:14]
+
+    async with another_browser(browser, viewport=PHONE) as phone:
+        await sign_in(phone, live_server)
+        figures = phone.locator("#sales .figure")
+        await expect(figures).to_have_count(3)
+        today = phone.locator('#sales .figure[data-period="today"]')
+        await expect(today).to_have_attribute("data-sales-cents", "6599")
+        await expect(today).to_contain_text("$65.99")
+        await expect(today).to_contain_text("1 order · average $65.99")
+        for n in range(3):
+            box = await figures.nth(n).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+        assert not await scrolls_sideways(phone)
+
+        await phone.goto(live_server.url + "/owner/orders")
+        for typed in ("ada", "Ada Lov", session_part, f"#{order_id}"):
+            await phone.locator("#q").fill(typed)
+            await phone.locator("#q").press("Enter")
+            found = phone.locator(f'#owner-orders tr[data-order-id="{order_id}"]')
+            await expect(found).to_be_visible()
+            await expect(phone.locator("#owner-orders tbody tr")).to_have_count(1)
+            await expect(phone.locator("#q")).to_be_focused()  # the owner can type again
+            assert not await scrolls_sideways(phone)
+        await phone.locator("#q").fill("nobody")
+        await phone.locator("#q").press("Enter")
+        await expect(phone.locator("#owner-orders")).to_contain_text("No order matches")
+
+
 # ---------------------------------------------------------------- the buyer
 
 

@@ -280,6 +280,7 @@ async def test_the_owner_pages_fit_a_phone(
         await big_enough(phone, "#refund-form button[type=submit]")
         await phone.locator("#amount").fill("5.00")
         await phone.locator("#refund-form button[type=submit]").click()
+        await expect(phone.locator("#refund-check")).to_be_visible()
         await big_enough(phone, "#refund-form button[type=submit]")
         await phone.get_by_role("button", name="Refund $5.00").click()
         await expect(panel(phone)).to_have_attribute("data-refunded-cents", "500")
