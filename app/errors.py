@@ -59,7 +59,13 @@ def error_response(
 ) -> Response[Any]:
     fallback = _COPY[500] if status_code >= 500 else _COPY[400]
     title, default_message = _COPY.get(status_code, fallback)
-    context = {"status_code": status_code, "title": title, "message": message or default_message}
+    context = {
+        "status_code": status_code,
+        "title": title,
+        "message": message or default_message,
+        # The owner's pages lead back to the dashboard (its guard still decides who sees it).
+        "owner_page": request.url.path.startswith("/owner/"),
+    }
     if is_htmx(request):
         # Swap the message into the alert region instead of over whatever the request targeted.
         headers = {**(headers or {}), "HX-Retarget": "#flash", "HX-Reswap": "outerHTML"}

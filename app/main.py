@@ -32,6 +32,7 @@ from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
     checkout_cancel,
+    checkout_receipt,
     checkout_success,
     client_address,
     my_orders,
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             shop,
             update_cart,
             checkout,
+            checkout_receipt,
             checkout_success,
             checkout_cancel,
             my_orders,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from litestar.response import Redirect, Response
 
@@ -97,3 +99,37 @@ def authentication(
         return see(request, "sandbox-pay", row["session_id"])
     context = {"card": json.loads(row["card"]), "errors": errors}
     return render(pages, request, "authenticate.html", row, context, status=status)
+
+
+# What the buyer typed (never the card), kept for the pay page a failed payment returns to.
+TYPED_COOKIE = "sandbox_typed"
+_TYPED_MAX = 2048  # bytes: beyond it the fields start empty rather than risk a refused cookie
+
+
+def after_decline(
+    request: AnyRequest, row: Json, code: str, values: dict[str, str]
+) -> PageResponse:
+    """Post/redirect/get: back to the pay page, which says why; Back and reload post nothing."""
+    page = request.app.route_reverse("sandbox-pay", session_id=row["session_id"])
+    response = Redirect(f"{page}?{urlencode({'declined': code})}", status_code=303)
+    response.headers.update(csp(row))
+    kept = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+    if len(kept) <= _TYPED_MAX:
+        response.set_cookie(
+            TYPED_COOKIE, kept, path=page, max_age=600, httponly=True, samesite="strict"
+        )
+    return response
+
+
+def typed_back(request: AnyRequest) -> dict[str, str] | None:
+    """The values `after_decline` kept for this page, if any (anything malformed is ignored)."""
+    raw = request.cookies.get(TYPED_COOKIE)
+    if not raw:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(values, dict):
+        return None
+    return {str(k): v for k, v in values.items() if isinstance(v, str)}

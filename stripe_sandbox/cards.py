@@ -33,6 +33,12 @@ AUTHENTICATION_FAILED = (
     "We are unable to authenticate your payment method. Please choose a different payment "
     "method and try again."
 )
+# Each decline by the code the pay page is sent back to after it (post/redirect/get).
+DECLINE_MESSAGES = {
+    **dict(DECLINED.values()),
+    NOT_A_TEST_CARD[0]: NOT_A_TEST_CARD[1],
+    "authentication_failed": AUTHENTICATION_FAILED,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,17 +6,19 @@ from datetime import date
 
 from litestar import Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from stripe_sandbox import cards, payments, shipping_form
 from stripe_sandbox.answers import (
     PageResponse,
+    after_decline,
     authentication,
     back_url,
     csp,
     pay_page,
     see,
     success,
+    typed_back,
 )
 from stripe_sandbox.fields import read_form
 from stripe_sandbox.objects import Json
@@ -46,7 +48,13 @@ async def open_session(session_id: FromPath[str]) -> Json:
 
 
 @get("/pay/{session_id:str}", name="sandbox-pay", cache=False)
-async def payment_page(request: AnyRequest, sandbox: SandboxDep, row: OpenSession) -> PageResponse:
+async def payment_page(
+    request: AnyRequest, sandbox: SandboxDep, row: OpenSession, declined: FromQuery[str] = ""
+) -> PageResponse:
+    # After a failed payment (see answers.after_decline): why, and the fields as they were typed.
+    if message := cards.DECLINE_MESSAGES.get(declined):
+        values = typed_back(request) or {"email": row["customer_email"] or ""}
+        return pay_page(sandbox.pages, request, row, declined=message, values=values)
     return pay_page(sandbox.pages, request, row)
 
 
@@ -63,8 +71,8 @@ async def pay_by_card(request: AnyRequest, sandbox: SandboxDep, row: OpenSession
     if errors := {**verdict.errors, **address_errors, **form.errors}:
         return pay_page(sandbox.pages, request, row, errors=errors, values=values, status=422)
     if verdict.decline or verdict.card is None:
-        message = verdict.decline[1] if verdict.decline else cards.NOT_A_TEST_CARD[1]
-        return pay_page(sandbox.pages, request, row, declined=message, values=values, status=402)
+        code = verdict.decline[0] if verdict.decline else cards.NOT_A_TEST_CARD[0]
+        return after_decline(request, row, code, values)
     buyer = payments.Buyer(email=entered.email, name=entered.name.strip(), shipping=shipping)
     if verdict.authenticate:
         if await payments.hold_for_authentication(session_id, buyer, verdict.card):
@@ -100,8 +108,7 @@ async def answer_authentication(
         return success(row)
     values = {"email": row["buyer_email"] or "", "billingName": row["buyer_name"] or ""}
     values.update(shipping_form.stored_values(row["shipping_details"]))
-    declined = cards.AUTHENTICATION_FAILED
-    return pay_page(sandbox.pages, request, row, declined=declined, values=values, status=402)
+    return after_decline(request, row, "authentication_failed", values)
 
 
 @post("/pay/{session_id:str}/later", name="sandbox-pay-later")

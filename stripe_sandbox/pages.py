@@ -44,5 +44,6 @@ class Pages:
                 token
             ),
             stylesheet_url=request.app.route_reverse(STATIC_ROUTE, file_path="/sandbox.css"),
+            favicon_url=request.app.route_reverse(STATIC_ROUTE, file_path="/favicon.svg"),
         )
         return Response(html, status_code=status_code, media_type=MediaType.HTML, headers=headers)

@@ -98,6 +98,21 @@ async def checkout_success(
     return Template("checkout/success.html", context=context)
 
 
+@get("/checkout/receipt")
+async def checkout_receipt(
+    request: AnyRequest, visitor_id: VisitorId, session_id: FromQuery[str | None] = None
+) -> Response[Any]:
+    """The success page's receipt alone, as the order now is (re-fetched while it can change)."""
+    session_id = _valid_session_id(session_id)
+    if not is_htmx(request):
+        return Redirect(f"/checkout/success?session_id={session_id}", status_code=303)
+    order = await order_for_session(session_id)
+    if order is None or order.visitor_id != visitor_id:
+        raise NotFoundException()
+    context = {"order": order, "receipt": receipt_for(order)}
+    return Template("checkout/_receipt.html", context=context)
+
+
 @get("/checkout/cancel")
 async def checkout_cancel(
     visitor_id: VisitorId, gateway: Gateway, session_id: FromQuery[str | None] = None

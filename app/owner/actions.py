@@ -18,7 +18,10 @@ from app.owner.sessions import Owner
 from app.owner.shipment import InvalidShipment, shipment
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable, RefundRefused
 
-__all__ = ["Done", "OrderNotFound", "Refused", "accept_order", "refund_order", "ship_order"]
+__all__ = [
+    "Confirm", "Done", "OrderNotFound", "Refused",
+    "accept_order", "refund_order", "review_refund", "ship_order",
+]  # fmt: skip
 
 MAX_NOTE = 500
 STRIPE_DOWN = (
@@ -30,6 +33,15 @@ STRIPE_DOWN = (
 class Done:
     order: OrderView
     notice: str
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A step that asks before it acts: the question's figure ("$5.00"), the form as typed."""
+
+    order: OrderView
+    amount: str
+    typed: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +63,15 @@ async def refund_order(
     order = await _order(order_id)
     currency = order.paid_currency or order.currency
     typed = {"amount": amount}
-    if not order.can_refund or order.payment_intent_id is None:
-        raise Refused(409, "refund", "This order has no payment left to refund.")
+    cents = _refundable(order, amount)
+    assert order.payment_intent_id is not None  # _refundable refused an order without one
     try:
-        cents = _refund_cents(order, amount, currency)
         # The form's own token: a double click or a resubmit is the same refund at Stripe.
         refunded = await gateway.refund_payment(
             payment_intent=order.payment_intent_id,
             amount=cents,
             idempotency_key=f"refund-{order.id}-{form_token}",
         )
-    except InvalidAmount as exc:
-        raise Refused(422, "refund", str(exc), "amount", typed) from None
     except RefundRefused as exc:
         await record(
             Action.REFUND_REFUSED, actor=owner.username, order_id=order.id, detail=exc.message
@@ -89,13 +98,27 @@ async def refund_order(
     )
 
 
-def _refund_cents(order: OrderView, amount: str, currency: str) -> int:
-    cents = parse_money(amount, currency)
-    if cents == 0:
-        raise InvalidAmount("Enter an amount above zero.")
-    if cents > order.refundable_cents:
-        most = format_money(order.refundable_cents, currency)
-        raise InvalidAmount(f"At most {most} can be refunded.")
+async def review_refund(order_id: int, amount: str, form_token: str) -> Confirm:
+    """What a refund of `amount` would give back, for the owner to confirm: nothing is sent."""
+    order = await _order(order_id)
+    figure = format_money(_refundable(order, amount), order.paid_currency or order.currency)
+    return Confirm(order, figure, {"amount": amount, "form_token": form_token})
+
+
+def _refundable(order: OrderView, amount: str) -> int:
+    """`amount` in minor units, if this order can give that much back."""
+    if not order.can_refund or order.payment_intent_id is None:
+        raise Refused(409, "refund", "This order has no payment left to refund.")
+    currency = order.paid_currency or order.currency
+    try:
+        cents = parse_money(amount, currency)
+        if cents == 0:
+            raise InvalidAmount("Enter an amount above zero.")
+        if cents > order.refundable_cents:
+            most = format_money(order.refundable_cents, currency)
+            raise InvalidAmount(f"At most {most} can be refunded.")
+    except InvalidAmount as exc:
+        raise Refused(422, "refund", str(exc), "amount", {"amount": amount}) from None
     return cents
 
 

@@ -12,6 +12,8 @@ from piccolo.custom_types import Combinable
 from app.orders.lifecycle import ARROW, sql_status_in
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
+from app.owner.figures import Figure, sales_figures
+from app.owner.search import search_where
 from app.owner.timeline import TimelineEntry, timeline
 
 PAGE_SIZE = 50
@@ -55,21 +57,6 @@ async def status_counts() -> dict[OrderStatus, int]:
     counts = dict.fromkeys(OrderStatus, 0)
     counts.update({OrderStatus(row["status"]): row["n"] for row in rows})
     return counts
-
-
-def search_where(q: str) -> Combinable | None:
-    """Which column a search names, told by its shape; None when it names none."""
-    q = q.strip().removeprefix("#")
-    if q.isascii() and q.isdigit() and len(q) <= 18:
-        return Order.id == int(q)
-    if q.startswith("cs_"):
-        return Order.stripe_session_id == q
-    if q.startswith("pi_"):
-        return Order.payment_intent_id == q
-    if "@" in q:
-        # Matches the index shop_order_buyer_email_lower (migration 0007): any case finds it.
-        return WhereRaw("lower(buyer_email) = {}", q.lower())
-    return None
 
 
 async def order_page(
@@ -123,17 +110,20 @@ class Dashboard:
     to_ship: OrderPage
     latest: OrderPage
     reconcile: LastReconcile | None
+    figures: list[Figure]
     review_status: OrderStatus = OrderStatus.NEEDS_REVIEW  # what the review queue lists
 
 
 async def dashboard() -> Dashboard:
-    """Counts per status (one query), the review queue first, the latest orders, the last run."""
+    """Counts per status (one query), the review queue first, the latest orders, the last run,
+    the sales figures (one query)."""
     return Dashboard(
         counts=await status_counts(),
         review=await order_page(OrderStatus.NEEDS_REVIEW),
         to_ship=await to_ship(),
         latest=await order_page(limit=10),
         reconcile=await last_reconcile(),
+        figures=await sales_figures(),
     )
 
 

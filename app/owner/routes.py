@@ -18,11 +18,13 @@ from app.live.sse import LiveStreams, Since, event_stream, resume_from
 from app.orders.queries import OrderStatus
 from app.owner.access import OwnerCookieDep
 from app.owner.actions import (
+    Confirm,
     Done,
     OrderNotFound,
     Refused,
     accept_order,
     refund_order,
+    review_refund,
     ship_order,
 )
 from app.owner.live import owner_updates
@@ -48,14 +50,15 @@ class OrderPanel:
     owner: Owner
     notice: str | None = None
     refused: Refused | None = None  # why the last action did not go through
+    confirm: Confirm | None = None  # what the owner is asked to confirm before it is done
 
     @property
     def status_code(self) -> int:
         return self.refused.status if self.refused else 200
 
     def context(self) -> dict[str, Any]:
-        refused = self.refused
-        typed = dict(refused.typed) if refused else {}
+        refused, confirm = self.refused, self.confirm
+        typed = dict(refused.typed if refused else confirm.typed if confirm else {})
         said = {f"{refused.form}_error": refused.message} if refused else {}
         return {
             "detail": self.detail,
@@ -69,6 +72,7 @@ class OrderPanel:
             **said,
             "ship_field": refused.field if refused else None,
             "amount": typed.get("amount"),
+            "refund_review": confirm.amount if confirm else None,
             "carrier": typed.get("carrier", ""),
             "tracking_number": typed.get("tracking_number", ""),
             # A new token per rendered form: its submits (however many) are one refund. One
@@ -140,6 +144,8 @@ async def owner_refund(
 ) -> Response[Any]:
     form = await request.form()
     amount, token = str(form.get("amount", "")), str(form.get("form_token", ""))
+    if form.get("step") == "review":  # the amount form: say the amount, refund nothing yet
+        return await _act(request, order_id, owner, gateway, review_refund(order_id, amount, token))
     refunding = refund_order(gateway, owner, order_id, amount, token)
     return await _act(request, order_id, owner, gateway, refunding)
 
@@ -193,16 +199,19 @@ async def _act(
     order_id: int,
     owner: Owner,
     gateway: PaymentGateway,
-    action: Awaitable[Done],
+    action: Awaitable[Done | Confirm],
 ) -> Response[Any]:
-    """Every owner action's one answer: the order with its notice, or why it did not go through
-    beside its form; a plain form post is redirected (post/redirect/get)."""
+    """Every owner action's one answer: the order with its notice, what to confirm, or why it
+    did not go through beside its form; a done plain form post is redirected (post/redirect/get)."""
     try:
         done = await action
     except OrderNotFound:
         raise NotFoundException() from None
     except Refused as refused:
         panel = OrderPanel(await _detail(order_id), gateway.dashboard_url, owner, refused=refused)
+        return _render(request, panel)
+    if isinstance(done, Confirm):
+        panel = OrderPanel(await _detail(order_id), gateway.dashboard_url, owner, confirm=done)
         return _render(request, panel)
     if not is_htmx(request):
         # Reloading the page shows the order, it does not post again.

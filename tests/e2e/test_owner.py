@@ -102,18 +102,28 @@ async def test_the_owner_reviews_one_order_and_refunds_part_of_another(
         await expect(row).to_have_attribute("data-status", "paid")
         await open_order(owner, "#owner-orders", paid)
         await expect(panel(owner)).to_have_attribute("data-total-cents", "6599")
-        await expect(owner.locator("#amount")).to_have_value("65.99")  # all that is refundable
+        await expect(owner.locator("#amount")).to_have_value("")  # never pre-filled
+        await expect(owner.locator('label[for="amount"]')).to_contain_text("up to $65.99")
         await owner.evaluate("window.__samePage = true")
 
         await owner.locator("#amount").fill("5.00")
-        await owner.get_by_role("button", name="Refund").click()
+        await owner.get_by_role("button", name="Review refund").click()
+        await expect(owner.locator("#refund-check")).to_have_text(
+            "Refund $5.00 to the buyer? This cannot be undone."
+        )
+        assert (
+            await owner.locator(f'[data-order-id="{paid}"]').get_attribute("data-refunded-cents")
+            == "0"
+        ), "the amount form refunded before it was confirmed"
+        await owner.get_by_role("button", name="Refund $5.00").click()
         await expect(panel(owner)).to_have_attribute("data-status", "partially_refunded")
         await expect(panel(owner)).to_have_attribute("data-refunded-cents", "500")
         await expect(owner.locator("#order-title .status")).to_have_text("Partially refunded")
         await expect(owner.locator("#owner-order .notice")).to_have_text(
             "Refunded $5.00; $5.00 in all."
         )
-        await expect(owner.locator("#amount")).to_have_value("60.99")  # what is left
+        await expect(owner.locator("#amount")).to_have_value("")  # never the rest
+        await expect(owner.locator('label[for="amount"]')).to_contain_text("up to $60.99")
         await expect(owner.locator('.timeline [data-kind="owner"]')).to_contain_text(
             "Refunded: $5.00 (re_"
         )
@@ -188,7 +198,11 @@ async def test_the_whole_owner_flow_by_keyboard(
 
         await keys.press("ControlOrMeta+A")
         await keys.type("5.00")
+        await keys.press("Enter")  # one keystroke asks to confirm; it refunds nothing
+        await expect(owner.locator("#refund-check")).to_be_focused()
+        await expect(panel(owner)).to_have_attribute("data-refunded-cents", "0")
         await tab_to(owner, "#refund-form button[type=submit]")
+        await expect(owner.locator("#refund-form button[type=submit]")).to_have_text("Refund $5.00")
         await keys.press("Enter")
         await expect(panel(owner)).to_have_attribute("data-refunded-cents", "500")
         await expect(panel(owner)).to_have_attribute("data-status", "partially_refunded")
@@ -266,6 +280,9 @@ async def test_the_owner_pages_fit_a_phone(
         await big_enough(phone, "#refund-form button[type=submit]")
         await phone.locator("#amount").fill("5.00")
         await phone.locator("#refund-form button[type=submit]").click()
+        await expect(phone.locator("#refund-check")).to_be_visible()
+        await big_enough(phone, "#refund-form button[type=submit]")
+        await phone.get_by_role("button", name="Refund $5.00").click()
         await expect(panel(phone)).to_have_attribute("data-refunded-cents", "500")
         await fits_the_phone(phone)
 
@@ -289,8 +306,10 @@ async def test_a_refund_without_javascript(
     await owner.goto(f"{live_server.url}/owner/orders")
     await open_order(owner, "#owner-orders", paid)
     await owner.locator("#amount").fill("5.00")
+    await owner.get_by_role("button", name="Review refund").click()
+    await expect(owner.locator("#refund-check")).to_contain_text("Refund $5.00")
     async with owner.expect_response(lambda r: r.request.method == "POST") as posted:
-        await owner.get_by_role("button", name="Refund").click()
+        await owner.get_by_role("button", name="Refund $5.00").click()
     response = await posted.value
     assert response.status == 303, response.status
     assert response.headers["location"] == f"/owner/orders/{paid}"
@@ -298,7 +317,7 @@ async def test_a_refund_without_javascript(
     await expect(panel(owner)).to_have_attribute("data-refunded-cents", "500")
     await expect(panel(owner)).to_have_attribute("data-status", "partially_refunded")
     await expect(owner.locator(".order-facts")).to_contain_text("$5.00")
-    await expect(owner.locator("#amount")).to_have_value("60.99")
+    await expect(owner.locator("#amount")).to_have_value("")
     # Reloading the page the redirect landed on shows the order; it refunds nothing again.
     await owner.reload()
     await expect(panel(owner)).to_have_attribute("data-refunded-cents", "500")

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from app.orders.tables import Order
 from app.payments.gateway import PaymentGateway
@@ -20,6 +21,7 @@ from tests.support.checkout import (
     status_of,
     webhook_for,
 )
+from tests.support.http import browser_like
 from tests.support.stripe_sandbox import Receiver, SandboxServer, backdate, eventually, settle_now
 
 
@@ -55,6 +57,28 @@ async def test_before_paying_the_success_page_says_not_yet(shopper: Shopper) -> 
     page = await shopper.success(session_id)
     assert "Waiting for the payment" in page.text
     assert (await order_rows())[0]["status"] == "pending"
+
+
+async def test_the_receipt_alone_follows_the_order_for_its_own_visitor(
+    shopper: Shopper, store_sandbox: SandboxServer, stripe_store: Litestar, settings: Settings
+) -> None:
+    session_id = await shopper.start_checkout({"mug-350": "1"})
+    params, htmx = {"session_id": session_id}, {"HX-Request": "true"}
+    waiting = await shopper.http.get("/checkout/receipt", params=params, headers=htmx)
+    assert waiting.status_code == 200
+    assert waiting.text.lstrip().startswith('<section id="receipt"') and "<html" not in waiting.text
+    assert "Waiting for the payment" in waiting.text and "hx-trigger=" in waiting.text
+    await pay(store_sandbox, session_id)
+    await shopper.success(session_id)  # back from Stripe: the store confirms it
+    paid = await shopper.http.get("/checkout/receipt", params=params, headers=htmx)
+    assert "Thank you: payment received" in paid.text
+    assert "hx-trigger=" not in paid.text  # settled: it stops re-fetching itself
+    plain = await shopper.http.get("/checkout/receipt", params=params)
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/checkout/success?session_id={session_id}"
+    async with browser_like(stripe_store, settings.public_url) as stranger:
+        other = await stranger.get("/checkout/receipt", params=params, headers=htmx)
+        assert other.status_code == 404 and "Thank you" not in other.text
 
 
 async def test_a_declined_card_leaves_the_order_awaiting_payment(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from litestar import Litestar
 
 from app.orders.reconcile import reconcile
 from app.orders.tables import Order, OrderStatus
+from app.owner.figures import sales_figures
 from app.payments.gateway import PaymentGateway
 from app.settings import Settings
 from tests.support.database import stored_order
@@ -184,8 +186,8 @@ async def test_owner_pages_cost_the_same_queries_for_ten_or_a_hundred_thousand_o
     assert many == few
     assert await owner_page_queries(signed_in, queries, deep) == few[1]
     # The dashboard: the session, the counts (one query), the review queue, the orders to
-    # ship, the latest, the last run.
-    assert few[0] <= 6
+    # ship, the latest, the last run, and the sales figures (one query for all three periods).
+    assert few[0] <= 7
 
     if engine_name != "postgres":
         return
@@ -221,3 +223,94 @@ async def listing_sql(owner: OwnerBrowser, queries: list[str], path: str) -> str
 
 async def explain(statement: str) -> str:
     return "\n".join(row["QUERY PLAN"] for row in await Order.raw(statement))
+
+
+async def test_search_finds_the_start_of_an_email_a_name_or_a_session_through_an_index(
+    signed_in: OwnerBrowser, queries: list[str], engine_name: str
+) -> None:
+    ada = await place(
+        OrderStatus.PAID,
+        1,
+        buyer_email="Ada.Lovelace@Example.com",
+        ship_name="Ada Lovelace",
+        stripe_session_id="cs_test_abcDEF123",
+    )
+    bob = await place(
+        OrderStatus.PAID, 2, buyer_email="bob@example.com", ship_name="Bob Adams",
+        stripe_session_id="cs_test_xyz",
+    )  # fmt: skip
+    found = {
+        "ada": [ada],  # the start of an email and of a name
+        "ADA.LOVE": [ada],
+        "Ada  L": [ada],  # spaces as typed
+        "bob": [bob],
+        "adams": [],  # a prefix, not any part of the name
+        "cs_test_abc": [ada],
+        "cs_test_ABC": [],  # session ids are case-sensitive
+        f"#{bob}": [bob],
+        "a%": [],  # a LIKE wildcard is a character here
+        "_": [],
+        "ada.lovelace@example.com": [ada],
+    }
+    for q, wanted in found.items():
+        page = await signed_in.http.get("/owner/orders", params={"q": q})
+        assert (q, ids_in(page.text)) == (q, wanted)
+
+    if engine_name != "postgres":
+        return
+    await many_orders(100_000)
+    await Order.raw("ANALYZE shop_order")
+    for q in ("ada", "Ada L", "cs_test_abc", "buyer7", "buyer7@example.com"):
+        listing = await listing_sql(signed_in, queries, f"/owner/orders?q={q}")
+        plan = await explain(f"EXPLAIN {listing}")
+        assert "Index" in plan and "Seq Scan on shop_order" not in plan, (q, plan)
+
+
+def paid_on(when: str, cents: int, refunded: int = 0) -> dict[str, Any]:
+    return {
+        "paid_at": datetime.fromisoformat(when).replace(tzinfo=UTC),
+        "paid_cents": cents,
+        "paid_currency": "usd",
+        "refunded_cents": refunded,
+    }
+
+
+async def test_sales_figures_are_paid_minus_refunded_per_day_week_and_month(
+    signed_in: OwnerBrowser, queries: list[str], engine_name: str
+) -> None:
+    await place(OrderStatus.PARTIALLY_REFUNDED, 1, **paid_on("2026-12-10 09:00", 2000, 500))
+    await place(OrderStatus.PAID, 2, **paid_on("2026-12-08 23:59", 3000))  # this week (Tuesday)
+    await place(OrderStatus.REFUNDED, 3, **paid_on("2026-12-02 10:00", 4000, 4000))
+    await place(OrderStatus.PAID, 4, **paid_on("2026-11-30 10:00", 5000))  # last month, Monday
+    await place(OrderStatus.NEEDS_REVIEW, 5, **paid_on("2026-12-10 10:00", 7000))  # not a sale
+    await place(OrderStatus.PENDING, 6)
+
+    def seen(figures: list[Any]) -> dict[str, tuple[int, int, int]]:
+        return {f.period: (f.sales_cents, f.orders, f.average_cents) for f in figures}
+
+    thursday = await sales_figures(datetime(2026, 12, 10, 12, tzinfo=UTC))
+    assert seen(thursday) == {
+        "today": (1500, 1, 2000),
+        "week": (4500, 2, 2500),  # since Monday the 7th
+        "month": (4500, 3, 3000),  # a full refund is no sale; its order still counts
+    }
+    # A week that began last month: Monday the 30th counts for the week, not the month.
+    wednesday = await sales_figures(datetime(2026, 12, 2, 12, tzinfo=UTC))
+    assert seen(wednesday) == {
+        "today": (0, 1, 4000),
+        "week": (5000, 2, 4500),
+        "month": (0, 1, 4000),
+    }
+
+    board = (await signed_in.page("/owner/")).text
+    assert 'id="sales-title"' in board and 'class="figures"' in board
+
+    if engine_name != "postgres":
+        return
+    await many_orders(100_000)
+    await Order.raw("ANALYZE shop_order")
+    queries.clear()
+    await sales_figures()
+    [statement] = [sql for sql in queries if "today_orders" in sql]
+    plan = await explain(f"EXPLAIN {statement}")
+    assert "shop_order_paid_at" in plan and "Seq Scan on shop_order" not in plan, plan

@@ -23,6 +23,7 @@ from tests.reliability.ledger import (
 from tests.support.checkout import Shopper, deliver, order_rows, webhook_for
 from tests.support.http import browser_like, csrf_token, texts_of
 from tests.support.owner import (
+    FORM_TOKEN,
     OWNER_HTMX,
     OwnerBrowser,
     at_stripe,
@@ -35,6 +36,7 @@ from tests.support.owner import (
     panel,
     prefilled,
     refund_form,
+    refundable,
     submit,
     timeline,
     typed,
@@ -84,6 +86,36 @@ def hold_stripes_answer(
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain form"])
+async def test_the_amount_form_asks_to_confirm_the_amount_and_refunds_nothing_yet(
+    owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer, htmx: bool
+) -> None:
+    order_id, paid = await bought(shopper)
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert (prefilled(page), refundable(page)) == ("", paid)  # empty: nothing refunds by itself
+    form = {**form_in(page), "amount": "5", "step": "review"}
+    review = await submit(owner, order_id, form, htmx=htmx)
+    assert review.status_code == 200, review.text
+    assert '<button type="submit" class="button">Refund $5.00</button>' in review.text
+    assert 'name="step"' not in review.text and prefilled(review.text) is None  # no box: a step
+    assert 'type="hidden" name="amount" value="5"' in review.text
+    assert FORM_TOKEN.search(review.text).group(1) == form["form_token"]  # the same refund
+    row = await order_row(order_id)
+    assert (row["status"], row["refunded_cents"]) == ("paid", 0)
+    assert await at_stripe(store_sandbox, row["payment_intent_id"]) == (0, 0)
+    assert await audit(order_id) == []
+
+    too_much = await submit(owner, order_id, {**form, "amount": typed(paid + 1)}, htmx=htmx)
+    assert too_much.status_code == 422
+    assert beside(too_much.text, "amount-error") == f"At most {money(paid)} can be refunded."
+    assert prefilled(too_much.text) == typed(paid + 1)
+
+    confirmed = {k: v for k, v in form.items() if k != "step"}  # what the confirm step posts
+    done = await submit(owner, order_id, confirmed, htmx=htmx)
+    assert done.status_code == (200 if htmx else 303), done.text
+    assert (await order_row(order_id))["refunded_cents"] == 500
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain form"])
 async def test_a_partial_refund_keeps_stripes_figure(
     owner: OwnerBrowser, shopper: Shopper, store_sandbox: SandboxServer, htmx: bool
 ) -> None:
@@ -104,7 +136,8 @@ async def test_a_partial_refund_keeps_stripes_figure(
     page = (await owner.page(f"/owner/orders/{order_id}")).text
     assert panel(page)["status"] == "partially_refunded"
     assert panel(page)["refunded-cents"] == "500"
-    assert prefilled(page) == typed(paid - 500)  # what is left to refund
+    # Never pre-filled after a refund (the next Enter would refund the rest); it says what is left.
+    assert (prefilled(page), refundable(page)) == ("", paid - 500)
     [entry] = await audit(order_id)
     assert entry["actor"] == "alice" and entry["reference"].startswith("re_")
     assert "$5.00" in entry["detail"]
@@ -192,7 +225,7 @@ async def test_an_older_figure_arriving_late_never_undoes_a_newer_one(
     response = await owner.refund(order_id, "5.00")  # Stripe answers "500 refunded in all"
     assert response.status_code == 200, response.text
     assert panel(response.text)["refunded-cents"] == "1500"
-    assert prefilled(response.text) == typed(paid - 1500)
+    assert (prefilled(response.text), refundable(response.text)) == ("", paid - 1500)
     assert (await order_row(order_id))["refunded_cents"] == 1500
     assert await at_stripe(store_sandbox, intent) == (1500, 2)
 
@@ -359,7 +392,8 @@ async def test_more_than_stripe_has_left_is_refused_by_stripe_and_said(
     body, signature = await webhook_for(receiver, "charge.refunded", intent)
     assert (await deliver(shopper.http, body, signature)).status_code == 200
     page = (await owner.page(f"/owner/orders/{order_id}")).text
-    assert (panel(page)["refunded-cents"], prefilled(page)) == ("700", typed(paid - 700))
+    assert (panel(page)["refunded-cents"], prefilled(page)) == ("700", "")
+    assert refundable(page) == paid - 700
 
 
 async def test_a_full_refund_ends_refunding(

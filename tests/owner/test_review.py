@@ -182,7 +182,7 @@ async def test_a_flagged_order_can_be_refunded_in_full(
 ) -> None:
     order_id, charged = await flagged_order(shopper, store_sandbox, flag)
     form = await refund_form(owner, order_id)
-    assert form["amount"] == typed(charged)  # what Stripe charged, whatever the order says
+    assert form["amount"] == typed(charged)  # all it allows: what Stripe charged, not the order
     response = await submit(owner, order_id, form)
     assert response.status_code == 200, response.text
     assert panel(response.text)["status"] == "refunded"

@@ -498,7 +498,7 @@ async def test_the_buyer_sees_shipped_and_the_tracking_number(
         assert "<i>Co</i>" not in page and "<script>1" not in page
         assert "RM&lt;script&gt;1&lt;/script&gt;GB" in page
     # The receipt's own summary says it too, above My orders.
-    receipt_part = re.search(r'<section class="receipt".*?</section>', receipt, re.S)
+    receipt_part = re.search(r'<section id="receipt" class="receipt".*?</section>', receipt, re.S)
     assert receipt_part and texts_of(receipt_part.group(0), "span", "tracking") == [tracking]
 
 

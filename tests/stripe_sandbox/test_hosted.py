@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -13,6 +14,7 @@ from tests.support.stripe_sandbox import (
     FUTURE_EXPIRY,
     Receiver,
     SandboxServer,
+    after_decline,
     eventually,
     submit_card,
     submit_later,
@@ -105,9 +107,8 @@ async def test_declining_test_cards_show_an_error_and_keep_the_session_open(
 ) -> None:
     session = await new_session()
 
-    response = await submit_card(http, session.url, number)
+    response = await after_decline(http, await submit_card(http, session.url, number))
 
-    assert response.status_code == 402
     assert message in response.text
     assert 'value="ada@example.com"' in response.text
     assert await states(stripe_client, session.id) == ("open", "unpaid")
@@ -177,9 +178,9 @@ async def test_3220_failing_authentication_declines(
     session = await new_session()
     url, token = await authentication_page(http, session)
 
-    response = await http.post(url, data={"_csrf_token": token, "outcome": "fail"})
+    answer = await http.post(url, data={"_csrf_token": token, "outcome": "fail"})
+    response = await after_decline(http, answer)
 
-    assert response.status_code == 402
     assert "unable to authenticate your payment method" in response.text
     assert await states(stripe_client, session.id) == ("open", "unpaid")
 
@@ -285,3 +286,22 @@ def card_form(csrf_token: str) -> dict[str, str]:
         "cardCvc": "123",
         "billingName": "Ada",
     }
+
+
+async def test_a_decline_is_answered_with_a_redirect_so_back_and_reload_post_nothing(
+    stripe_client: Any, new_session: Any, http: httpx.AsyncClient
+) -> None:
+    session = await new_session()
+    answer = await submit_card(http, session.url, "4000 0000 0000 9995", email="zoe@example.com")
+    page = await after_decline(http, answer)  # a GET: reloading it asks nothing of the buyer
+    assert "Your card has insufficient funds." in page.text
+    assert 'value="zoe@example.com"' in page.text
+    kept = answer.cookies.get("sandbox_typed") or ""
+    assert kept and "4000" not in base64.urlsafe_b64decode(kept).decode()  # never the card
+    again = await http.get(page.url)
+    assert "Your card has insufficient funds." in again.text
+    fresh = await http.get(session.url)  # the page itself, not after a decline
+    assert 'role="alert"' not in fresh.text
+    forged = await http.get(session.url, params={"declined": "<b>made up</b>"})
+    assert 'role="alert"' not in forged.text and "made up" not in forged.text
+    assert await states(stripe_client, session.id) == ("open", "unpaid")

@@ -123,7 +123,7 @@ def timeline(page: str, kind: str) -> list[str]:
 
 
 def typed(cents: int) -> str:
-    """An amount as the owner types it (and the form prefills it): 1250 -> "12.50"."""
+    """An amount as the owner types it: 1250 -> "12.50"."""
     return format_amount(cents, "usd")
 
 
@@ -213,17 +213,24 @@ async def at_stripe(sandbox: SandboxServer, payment_intent: str) -> tuple[int, i
     return (charge.amount_refunded, charge.refunds) if charge else (0, 0)
 
 
+def refundable(page: str) -> int | None:
+    """What the refund form says can still be refunded, in cents; None without a refund form."""
+    match = re.search(r'id="refund-form"[^>]*\bdata-refundable-cents="(\d+)"', page)
+    return int(match.group(1)) if match else None
+
+
 def form_in(page: str) -> dict[str, str]:
-    """The refund form as a page (or a fragment) shows it, to submit unchanged."""
-    token, amount = FORM_TOKEN.search(page), prefilled(page)
-    assert token and amount is not None, "no refund form here"
-    return {"amount": amount, "form_token": token.group(1)}
+    """The refund form as a page (or a fragment) shows it, confirmed: the amount typed back
+    beside an error, else all it allows (the box starts empty: the owner types an amount)."""
+    token, most = FORM_TOKEN.search(page), refundable(page)
+    assert token and most is not None, "no refund form here"
+    return {"amount": prefilled(page) or typed(most), "form_token": token.group(1)}
 
 
 async def refund_form(
     browser: OwnerBrowser, order_id: int, amount: str | None = None
 ) -> dict[str, str]:
-    """Open the order page and fill in its refund form: `amount`, or what the page prefilled."""
+    """Open the order page and fill in its refund form: `amount`, or all it allows."""
     form = form_in((await browser.page(f"/owner/orders/{order_id}")).text)
     return form if amount is None else {**form, "amount": amount}
 

@@ -229,6 +229,17 @@ _COUNTRY_SELECT = re.compile(
 _OPTION = re.compile(r'<option value="([A-Z]{2})"( selected)?>')
 
 
+async def after_decline(http: httpx.AsyncClient, response: httpx.Response) -> httpx.Response:
+    """A failed payment answers 303 back to the pay page (post/redirect/get): that page, as
+    the browser then shows it (with the cookie that keeps what was typed)."""
+    assert response.status_code == 303, (response.status_code, response.text)
+    location = response.headers["location"]
+    assert "?declined=" in location, location
+    page = await http.get(response.url.join(location))
+    assert page.status_code == 200, page.text
+    return page
+
+
 async def submit_card(
     http: httpx.AsyncClient,
     url: str,
