@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from jinja2 import pass_context
+from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
@@ -22,7 +22,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from app.catalog.routes import shop, update_cart
 from app.catalog.service import seed_products
 from app.cli import StoreCommands
-from app.db import Engine, bind_store_tables
+from app.db import Engine, bind_store_tables, keep_session
 from app.errors import http_exception_handler, server_error_handler
 from app.health import healthz
 from app.limits import RequestLimits
@@ -75,7 +75,7 @@ def store_database(engine: Engine) -> Callable[[Litestar], AbstractAsyncContextM
         # Engines are shared by every app built for one database: close only a pool we started.
         pooled = engine if isinstance(engine, PostgresEngine) and engine.pool is None else None
         if pooled:
-            await pooled.start_connection_pool(min_size=2, max_size=10)
+            await pooled.start_connection_pool(min_size=2, max_size=10, reset=keep_session)
         if isinstance(engine, SQLiteEngine):
             # Write-ahead logging: readers never block the writer, so a burst of page views
             # cannot starve a checkout into "database is locked". Kept in the file.
@@ -114,6 +114,18 @@ def template_helpers(
         engine.engine.globals["live"] = live
 
     return configure
+
+
+def template_engine(
+    configure: Callable[[JinjaTemplateEngine], None], debug: bool
+) -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja re-reads an edited template only in DEBUG: otherwise every include stats its file."""
+    environment = Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"), autoescape=True, auto_reload=debug
+    )
+    engine = JinjaTemplateEngine.from_environment(environment)
+    configure(engine)  # TemplateConfig calls engine_callback only on engines it builds itself
+    return TemplateConfig(instance=engine)
 
 
 def owner_router(cookie: OwnerCookie, live: Live) -> Router:
@@ -177,11 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 client_address(TrustedProxies(settings.trusted_proxies)), sync_to_thread=False
             ),
         },
-        template_config=TemplateConfig(
-            directory=PROJECT_ROOT / "templates",
-            engine=JinjaTemplateEngine,
-            engine_callback=template_helpers(settings, tokens, live),
-        ),
+        template_config=template_engine(template_helpers(settings, tokens, live), settings.debug),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             # __Host-: Secure, Path=/, no Domain, so a sibling subdomain cannot plant it.

@@ -15,7 +15,8 @@ from litestar.response import Redirect, Response, Template
 from app.errors import error_response
 from app.orders.cancellation import OrderNotFound, cancel_checkout
 from app.orders.fulfilment import fulfil_checkout, handle_stripe_event
-from app.orders.queries import OrderStatus, order_for_session, visitor_orders
+from app.orders.listing import visitor_orders
+from app.orders.queries import OrderStatus, order_for_session
 from app.orders.service import (
     AlreadyPaid,
     BuyRules,
