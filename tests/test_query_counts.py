@@ -66,7 +66,6 @@ async def test_queries_per_request_do_not_grow_with_orders(
     )  # newest: n = 10..29
 
 
-
 async def test_a_released_connection_costs_no_reset_round_trip(
     store_client: httpx.AsyncClient, engine_name: str
 ) -> None:
