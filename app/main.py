@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
@@ -15,7 +15,6 @@ from litestar.exceptions import HTTPException
 from litestar.logging import LoggingConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
@@ -64,6 +63,7 @@ from app.payments.gateway import PaymentGateway
 from app.payments.wiring import announce_simulated_payments, checkout_origins, payment_wiring
 from app.security import content_security_policy, security_headers
 from app.settings import PROJECT_ROOT, Settings, load_settings
+from app.templating import template_engine
 from app.visitor import VisitorMiddleware, current_visitor
 
 
@@ -114,18 +114,6 @@ def template_helpers(
         engine.engine.globals["live"] = live
 
     return configure
-
-
-def template_engine(
-    configure: Callable[[JinjaTemplateEngine], None], debug: bool
-) -> TemplateConfig[JinjaTemplateEngine]:
-    """Jinja re-reads an edited template only in DEBUG: otherwise every include stats its file."""
-    environment = Environment(
-        loader=FileSystemLoader(PROJECT_ROOT / "templates"), autoescape=True, auto_reload=debug
-    )
-    engine = JinjaTemplateEngine.from_environment(environment)
-    configure(engine)  # TemplateConfig calls engine_callback only on engines it builds itself
-    return TemplateConfig(instance=engine)
 
 
 def owner_router(cookie: OwnerCookie, live: Live) -> Router:

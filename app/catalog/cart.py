@@ -41,6 +41,11 @@ class CartLine:
     def at_limit(self) -> bool:
         return self.quantity >= MAX_QUANTITY
 
+    @property
+    def cacheable(self) -> bool:
+        """Its rendered row may be kept (app/templating.py): not one echoing what was typed."""
+        return self.error is None
+
 
 @dataclass(frozen=True, slots=True)
 class Cart:

@@ -44,6 +44,11 @@ class ListedOrder:
     def test_mode(self) -> bool:
         return self.livemode is False
 
+    @property
+    def cacheable(self) -> bool:
+        """Its rendered row may be kept (app/templating.py): it is this value, and settled."""
+        return not self.active
+
 
 # Hand-written because building a Piccolo query costs about 0.3 ms here (STACK_NOTES): it runs on
 # every page view. The 12 columns the list shows, and the lines, in one join, in this order.
