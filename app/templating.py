@@ -23,7 +23,7 @@ def template_engine(
     engine = JinjaTemplateEngine.from_environment(environment)
     configure(engine)  # TemplateConfig calls engine_callback only on engines it builds itself
     environment.globals["order_row"] = RowCache(environment, "_order_row.html", "order_row")
-    environment.globals["cart_line"] = RowCache(environment, "_cart_line.html", "cart_line")
+    environment.globals["cart_body"] = RowCache(environment, "_cart_body.html", "cart_body", 1024)
     return TemplateConfig(instance=engine)
 
 

@@ -41,11 +41,6 @@ class CartLine:
     def at_limit(self) -> bool:
         return self.quantity >= MAX_QUANTITY
 
-    @property
-    def cacheable(self) -> bool:
-        """Its rendered row may be kept (app/templating.py): not one echoing what was typed."""
-        return self.error is None
-
 
 @dataclass(frozen=True, slots=True)
 class Cart:
@@ -56,6 +51,11 @@ class Cart:
     @property
     def valid(self) -> bool:
         return not self.form_errors and all(line.error is None for line in self.lines)
+
+    @property
+    def cacheable(self) -> bool:
+        """Its rendered form body may be kept (app/templating.py): never one echoing typing."""
+        return self.valid
 
     @property
     def items_cents(self) -> int:
