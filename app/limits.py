@@ -72,8 +72,10 @@ def _check_headers(headers: Iterable[tuple[bytes, bytes]]) -> None:
     total, cookie = 0, b""  # one pass: it runs on every request
     for name, value in headers:
         total += len(name) + len(value)
-        if name == b"cookie" and not cookie and (
-            len(value) > MAX_COOKIE_BYTES or value.count(b";") >= MAX_COOKIES
+        if (
+            name == b"cookie"
+            and not cookie
+            and (len(value) > MAX_COOKIE_BYTES or value.count(b";") >= MAX_COOKIES)
         ):
             cookie = value
     if total > MAX_HEADER_BYTES:
