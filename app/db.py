@@ -45,6 +45,17 @@ def bound_engine() -> Engine:
     return _bound[0]
 
 
+async def keep_session(connection: object) -> None:
+    """asyncpg's pool `reset`: nothing beyond what it always does on release.
+
+    Without it every release sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`, a round trip per query. Nothing here needs it: the store never SETs a session
+    setting, takes a session-level advisory lock or opens a cursor outside a transaction, and
+    listens only on a connection of its own, never a pooled one (app/live/listener.py). asyncpg
+    still rolls back a transaction left open and drops listeners on every release.
+    """
+
+
 # What the innermost open atomic() block runs once it has committed (None outside one).
 _after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
     "after_commit", default=None

@@ -69,13 +69,19 @@ def _check_query(query: bytes) -> None:
 
 
 def _check_headers(headers: Iterable[tuple[bytes, bytes]]) -> None:
-    if sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES:
-        raise Refused(431, "headers over the limit")
+    total, cookie = 0, b""  # one pass: it runs on every request
     for name, value in headers:
-        if name == b"cookie" and (
-            len(value) > MAX_COOKIE_BYTES or value.count(b";") >= MAX_COOKIES
+        total += len(name) + len(value)
+        if (
+            name == b"cookie"
+            and not cookie
+            and (len(value) > MAX_COOKIE_BYTES or value.count(b";") >= MAX_COOKIES)
         ):
-            raise Refused(431, f"cookie header of {len(value)} bytes")
+            cookie = value
+    if total > MAX_HEADER_BYTES:
+        raise Refused(431, "headers over the limit")
+    if cookie:
+        raise Refused(431, f"cookie header of {len(cookie)} bytes")
 
 
 async def _read_form(scope: Scope, receive: Receive) -> bytes:

@@ -15,14 +15,13 @@ from litestar.exceptions import HTTPException
 from litestar.logging import LoggingConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.catalog.routes import shop, update_cart
 from app.catalog.service import seed_products
 from app.cli import StoreCommands
-from app.db import Engine, bind_tables
+from app.db import Engine, bind_tables, keep_session
 from app.errors import http_exception_handler, server_error_handler
 from app.health import healthz
 from app.limits import RequestLimits
@@ -67,6 +66,7 @@ from app.payments.wiring import announce_simulated_payments, checkout_origins, p
 from app.piccolo_app import BOUND_TABLES
 from app.security import content_security_policy, security_headers
 from app.settings import PROJECT_ROOT, DatabaseSettings, Settings, load_settings
+from app.templating import template_engine
 from app.visitor import VisitorMiddleware, current_visitor
 
 
@@ -83,7 +83,7 @@ def store_database(engine: Engine) -> Callable[[Litestar], AbstractAsyncContextM
         # Engines are shared by every app built for one database: close only a pool we started.
         pooled = engine if isinstance(engine, PostgresEngine) and engine.pool is None else None
         if pooled:
-            await pooled.start_connection_pool(min_size=2, max_size=10)
+            await pooled.start_connection_pool(min_size=2, max_size=10, reset=keep_session)
         if isinstance(engine, SQLiteEngine):
             # Write-ahead logging: readers never block the writer, so a burst of page views
             # cannot starve a checkout into "database is locked". Kept in the file.
@@ -186,11 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 client_address(TrustedProxies(settings.trusted_proxies)), sync_to_thread=False
             ),
         },
-        template_config=TemplateConfig(
-            directory=PROJECT_ROOT / "templates",
-            engine=JinjaTemplateEngine,
-            engine_callback=template_helpers(settings, tokens, live),
-        ),
+        template_config=template_engine(template_helpers(settings, tokens, live), settings.debug),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             # __Host-: Secure, Path=/, no Domain, so a sibling subdomain cannot plant it.

@@ -8,13 +8,13 @@ from typing import Any
 
 from app.catalog.cart import Cart
 from app.catalog.service import price_cart
-from app.orders.queries import OrderView, visitor_orders
+from app.orders.listing import ListedOrder, visitor_orders
 
 
 @dataclass(frozen=True, slots=True)
 class ShopPage:
     cart: Cart
-    orders: list[OrderView] = field(default_factory=list)
+    orders: list[ListedOrder] = field(default_factory=list)
     notice: str | None = None
 
     @property

@@ -6,13 +6,22 @@ import asyncio
 import os
 import re
 import secrets
+import statistics
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from bench import data, live, load, owner, report
-from bench.procs import Server, free_port, raise_open_files, server_command
+from bench.pgcount import CountingProxy
+from bench.procs import (
+    Server,
+    free_port,
+    postgres_cpu,
+    postgres_cpu_since,
+    raise_open_files,
+    server_command,
+)
 
 ENV = os.environ
 SECONDS = float(ENV.get("BENCH_SECONDS", "10"))
@@ -26,9 +35,14 @@ LATENCY_MS = int(ENV.get("SANDBOX_LATENCY_MS", "200"))
 ORDERS = int(ENV.get("BENCH_ORDERS", "3000"))
 OWNER_ORDERS = int(ENV.get("BENCH_OWNER_ORDERS", "100000"))
 ADMIN_URL = ENV.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SCENARIOS = ENV.get("BENCH_SCENARIOS", "home,cart,orders,checkout,webhooks,owner,live").split(",")
+SCENARIOS = ENV.get(
+    "BENCH_SCENARIOS", "home,home-new,home-one,cart,orders,checkout,webhooks,owner,live"
+).split(",")
+# Scenarios that also run against the hand-written page (bench/handwritten.py).
+HANDWRITTEN = ("home", "home-new", "home-one", "cart")
 SECRET_KEY = "bench-" + secrets.token_urlsafe(40)
 WEBHOOK_SECRET = "whsec_bench_" + secrets.token_hex(16)
+VISITORS: dict[str, str] = {}  # the other visitors whose shop page is measured, by who they are
 _TOKENS = re.compile(rb'(name="(?:_csrf_token|checkout_token)" value=|"x-csrftoken": )"[^"]*"')
 
 
@@ -69,6 +83,8 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
         newest = datetime.now(UTC) - timedelta(minutes=ORDERS + 21)
         owner_data = asyncio.run(owner.seed(url, OWNER_ORDERS, newest))
     seeded = asyncio.run(data.seed_orders(url, visitor, ORDERS))
+    VISITORS.update({"new visitor": data.mint_visitor_id(), "1 order": data.mint_visitor_id()})
+    asyncio.run(data.seed_one_order(url, VISITORS["1 order"]))
 
     def start(name: str, port: int, factory: str, health: str) -> Server:
         command = server_command(SERVER, factory, port, WORKERS) if factory else sandbox
@@ -83,18 +99,35 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
         "reference": start("reference", free_port(), "bench.reference:create_app", "/"),
         "bare": start("bare", free_port(), "bench.bare:create_app", "/"),
     }
+    if any(name in SCENARIOS for name in HANDWRITTEN):
+        targets["handwritten"] = start(
+            "handwritten", free_port(), "bench.handwritten:create_app", "/"
+        )
     session = data.open_shop(targets["store"].url, data.visitor_cookie(SECRET_KEY, visitor))
+    # Each shop page measured against the hand-written one, by scenario name.
+    pages = {"GET /": session} | {
+        f"GET / ({who})": session.as_visitor(data.visitor_cookie(SECRET_KEY, visitor_id))
+        for who, visitor_id in VISITORS.items()
+    }
     results = report.Results(
+        server=SERVER,
         setup={
             "load generator": load.GENERATOR + f" ({CONNECTIONS} connections, {BUYERS} for Buy)",
-            "server": f"{SERVER}, {WORKERS} workers each (store, reference, bare)",
+            "server": f"{SERVER}, {WORKERS} workers each (store, reference, hand-written, bare)",
             "duration": f"{SECONDS:g} s per run after {WARMUP:g} s warm-up, {ROUNDS} rounds",
             "data": f"{seeded} orders; the visitor has 20 paid orders of 1-3 lines",
             "sandbox latency": f"{LATENCY_MS} ms per Stripe call",
             **({"owner's orders": owner_data} if owner_data else {}),
             "same HTML as the reference": _same_html(targets, session),
-        }
+            **(
+                {"same visible text as the hand-written page": _same_text(targets, pages)}
+                if "handwritten" in targets
+                else {}
+            ),
+        },
     )
+    if "handwritten" in targets:
+        _count_statements(results, env, pages, session)
     results.note("POST /checkout", _burst(targets["store"].port, session, results))
     results.note("POST /webhooks/stripe", _duplicates_cost_nothing(targets["store"].port, url))
     for round_ in range(ROUNDS):
@@ -117,19 +150,31 @@ def measure(
     """A warm-up, then the measured run; server CPU is read around the measured run only."""
     load.run(server.port, method, path, requests(WARMUP), WARMUP, connections)
     batch = requests(SECONDS)
-    cpu = server.cpu_seconds()
+    database = server.env["DATABASE_URL"].rsplit("/", 1)[1]
+    cpu, pg = server.cpu_seconds(), postgres_cpu(database)
     run = load.run(server.port, method, path, batch, SECONDS, connections)
     cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(run.requests, 1)
-    results.add(scenario, target, report.Sample(run, cpu_ms))
+    # Only this target runs now, so the database's backends work for it alone.
+    pg_ms = postgres_cpu_since(database, pg) * 1000 / max(run.requests, 1)
+    results.add(scenario, target, report.Sample(run, cpu_ms, pg_ms))
     return run
 
 
-def _pages(method: str, path: str, htmx: bool, body: str = "") -> Callable[..., None]:
+def _pages(
+    method: str, path: str, htmx: bool, body: str = "", *, visitor: str = "",
+    against: tuple[str, ...] = ("store", "reference", "bare"),
+) -> Callable[..., None]:  # fmt: skip
+    """`visitor`: whose page, when not the visitor with 20 orders (a key of `sessions`)."""
+    name = f"{method} {path}" + (f" ({visitor})" if visitor else "")
+
     def scenario(results: report.Results, targets: dict[str, Server], session: data.Session,
                  url: str, round_: int) -> None:  # fmt: skip
+        if visitor:
+            cookie = data.visitor_cookie(SECRET_KEY, VISITORS[visitor])
+            session = session.as_visitor(cookie)
         request = [(session.headers(htmx=htmx), body)]
-        for target, server in targets.items():
-            measure(results, f"{method} {path}", target, server, method, path,
+        for target in (t for t in against if t in targets):
+            measure(results, name, target, targets[target], method, path,
                     lambda _s: request, CONNECTIONS)  # fmt: skip
 
     return scenario
@@ -227,10 +272,65 @@ def _same_html(targets: dict[str, Server], session: data.Session) -> str:
     return "yes (tokens aside)" if pages[0] == pages[1] else "NO: the pages differ"
 
 
+def _same_text(targets: dict[str, Server], pages: dict[str, data.Session]) -> str:
+    """What a reader sees (text, labels, values, button states): store vs hand-written."""
+    import httpx
+
+    differ = []
+    for name, session in pages.items():
+        texts = [
+            data.visible(httpx.get(targets[t].url + "/", headers=session.headers(htmx=False)).text)
+            for t in ("store", "handwritten")
+        ]
+        if texts[0] != texts[1]:
+            differ.append(f"{name}: {data.first_difference(*texts)}")
+    return "yes" if not differ else "NO: " + "; ".join(differ)
+
+
+def _count_statements(
+    results: report.Results, env: dict[str, str], pages: dict[str, data.Session],
+    session: data.Session,
+) -> None:  # fmt: skip
+    """Statements and bytes per request, from one worker of each started through a proxy."""
+    import httpx
+
+    proxy = CountingProxy(env["DATABASE_URL"])
+    counted = {**env, "DATABASE_URL": proxy.url}
+    requests = [(name, "GET", "/", s.headers(htmx=False), "") for name, s in pages.items()]
+    requests.append(("POST /cart", "POST", "/cart", session.headers(htmx=True), CART))
+    for target, factory in (("store", "app.main:create_app"),
+                            ("handwritten", "bench.handwritten:create_app")):  # fmt: skip
+        port = free_port()
+        server = Server(target, server_command(SERVER, factory, port, 1), counted, port, "/")
+        server.start()
+        try:
+            with httpx.Client(base_url=server.url, timeout=10) as client:
+                for name, method, path, headers, body in requests:
+                    headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+                    for _ in range(20):  # prepared statements, type introspection
+                        client.request(method, path, headers=headers, content=body)
+                    proxy.reset()
+                    sizes = [
+                        len(client.request(method, path, headers=headers, content=body).content)
+                        for _ in range(COUNTED)
+                    ]
+                    statements, trips = proxy.reset()
+                    results.counts.setdefault(name, {})[target] = report.Counts(
+                        statements / COUNTED, trips / COUNTED, statistics.median(sizes)
+                    )
+        finally:
+            server.stop()
+
+
 CART = urlencode(data.CART_FORM)
+COUNTED = 200  # requests per page whose statements are counted
+WITH_HANDWRITTEN = ("store", "reference", "handwritten", "bare")
+PAIR = ("store", "handwritten")
 SCENARIO: dict[str, Callable[..., None]] = {
-    "home": _pages("GET", "/", htmx=False),
-    "cart": _pages("POST", "/cart", htmx=True, body=CART),
+    "home": _pages("GET", "/", htmx=False, against=WITH_HANDWRITTEN),
+    "home-new": _pages("GET", "/", htmx=False, visitor="new visitor", against=PAIR),
+    "home-one": _pages("GET", "/", htmx=False, visitor="1 order", against=PAIR),
+    "cart": _pages("POST", "/cart", htmx=True, body=CART, against=WITH_HANDWRITTEN),
     "orders": _pages("GET", "/orders", htmx=True),
     "checkout": _checkout,
     "webhooks": _webhooks,

@@ -11,8 +11,9 @@ import secrets
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -118,6 +119,10 @@ class Session:
         if htmx:
             headers |= {"HX-Request": "true", "HX-Request-Type": "partial"}
         return headers
+
+    def as_visitor(self, visitor_cookie: str) -> Session:
+        """The same browser's CSRF cookie with another visitor's cookie."""
+        return replace(self, cookie=f"{visitor_cookie}; csrftoken={self.csrf}")
 
 
 def open_shop(base_url: str, cookie: str) -> Session:
@@ -227,3 +232,63 @@ def refund_floor() -> int:
     Refunds only grow: a batch below an earlier one would update no row and cost less.
     """
     return 1000 * next(_refund_steps)
+
+
+async def seed_one_order(url: str, visitor_id: str) -> None:
+    """One paid order of two lines: the common returning buyer."""
+    connection = await asyncpg.connect(url)
+    try:
+        order_id = await connection.fetchval(
+            """INSERT INTO shop_order (visitor_id, checkout_token, status, currency, total_cents,
+                   payment_intent_id, refunded_cents, created_at, updated_at, paid_at)
+               VALUES ($1, $2, 'paid', 'usd', 4700, 'pi_bench_one', 0, now(), now(), now())
+               RETURNING id""",
+            visitor_id,
+            secrets.token_urlsafe(16),
+        )
+        await connection.executemany(
+            """INSERT INTO shop_order_line ("order", sku, name, unit_price_cents, quantity)
+               VALUES ($1, $2, $3, $4, $5)""",
+            [(order_id, p.sku, p.name, p.price_cents, 1) for p in CATALOG[:2]],
+        )
+    finally:
+        await connection.close()
+
+
+class _Text(HTMLParser):
+    """What a reader gets from a page: its text, and each control's label, value and state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("script", "style", "title"):
+            self._skip += 1
+        if tag in ("input", "button") and found.get("type") != "hidden":
+            self.words += [
+                f"[{tag} {found.get('aria-label') or ''} {found.get('value') or ''}"
+                f"{' disabled' if 'disabled' in found else ''}]"
+            ]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, text: str) -> None:
+        if not self._skip:
+            self.words += text.split()
+
+
+def visible(page: str) -> list[str]:
+    parser = _Text()
+    parser.feed(page)
+    return " ".join(parser.words).split()
+
+
+def first_difference(a: list[str], b: list[str]) -> str:
+    pairs = enumerate(zip(a, b, strict=False))
+    at = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+    return f"word {at}: {' '.join(a[at - 3 : at + 5])!r} vs {' '.join(b[at - 3 : at + 5])!r}"

@@ -157,3 +157,24 @@ def _memory(pid: int) -> tuple[int, int]:
     except OSError:
         pass
     return values["VmRSS"], values["VmHWM"]
+
+
+def postgres_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `database` (by its title)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
+        except OSError:
+            continue
+        # A backend's title: "postgres: [<cluster>:] <user> <database> <client> <state>".
+        if title[:1] == [b"postgres:"] and database.encode() in title[1:4]:
+            found[int(entry.name)] = _cpu(int(entry.name))
+    return found
+
+
+def postgres_cpu_since(database: str, before: dict[int, float]) -> float:
+    """CPU seconds the backends of `database` used since `before` (a new backend counts whole)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu(database).items())

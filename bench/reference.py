@@ -13,7 +13,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
-from litestar.template import TemplateConfig
 
 from app.catalog.cart import Cart, ProductView, read_cart
 from app.live.wiring import Live
@@ -21,7 +20,8 @@ from app.main import checkout_origins
 from app.money import format_money
 from app.orders.queries import LineView, OrderStatus, OrderView
 from app.security import content_security_policy, security_headers
-from app.settings import PROJECT_ROOT, load_settings
+from app.settings import load_settings
+from app.templating import template_engine
 from app.visitor import VisitorMiddleware, current_visitor
 
 PRODUCTS = "SELECT sku, name, description, price_cents, currency FROM product ORDER BY id"
@@ -101,9 +101,8 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[shop, update_cart, my_orders],
         dependencies={"visitor_id": Provide(current_visitor, sync_to_thread=False)},
-        template_config=TemplateConfig(
-            directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_jinja
-        ),
+        # The store's own environment (its row caches too): the same templates, rendered alike.
+        template_config=template_engine(_jinja, debug=False),
         csrf_config=CSRFConfig(
             secret=settings.secret_key, cookie_httponly=True, cookie_samesite="lax"
         ),

@@ -18,6 +18,27 @@ RESULTS = Path(__file__).resolve().parent / "results"
 class Sample:
     run: Run
     cpu_ms: float  # server CPU per request
+    pg_ms: float = 0.0  # the database's backends' CPU per request
+
+
+@dataclass
+class Counts:
+    """Per request, from one worker started through bench/pgcount.py (never while timing)."""
+
+    statements: float
+    round_trips: float
+    bytes: float
+
+
+# The store's server CPU per request as a ratio to the hand-written page's (median of rounds):
+# the budget, and the ratio last recorded per server (README "Benchmark"). A line fails above
+# the budget or above 1.2x the recorded ratio, so a 20 % regression fails even under budget.
+CPU_BUDGETS = {"GET /": 1.3, "POST /cart": 1.1}
+RECORDED: dict[str, dict[str, float]] = {
+    "uvicorn": {"GET /": 0.93, "POST /cart": 1.18},
+    "granian": {"GET /": 0.93, "POST /cart": 1.09},
+}
+REGRESSION = 1.2
 
 
 @dataclass
@@ -52,6 +73,8 @@ class LiveRound:
 @dataclass
 class Results:
     setup: dict[str, object]
+    server: str = "uvicorn"
+    counts: dict[str, dict[str, Counts]] = field(default_factory=dict)  # scenario, target
     samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
     memory: list[list[tuple[int, int]]] = field(default_factory=list)  # store workers per round
@@ -74,14 +97,60 @@ def _ratios(store: list[Sample], base: list[Sample] | None) -> str:
     return " / ".join(f"{s.run.rps / b.run.rps:.2f}" for s, b in pairs if b.run.rps)
 
 
+def _cpu_ratios(store: list[Sample], base: list[Sample] | None) -> str:
+    if not base:
+        return ""
+    pairs = zip(store, base, strict=False)
+    return " / ".join(f"{s.cpu_ms / b.cpu_ms:.2f}" for s, b in pairs if b.cpu_ms)
+
+
+def _counts_table(counts: dict[str, dict[str, Counts]]) -> str:
+    if not counts:
+        return ""
+    lines = [
+        "\n| page | target | PostgreSQL statements/req | round trips/req | bytes |",
+        "|---|---|---|---|---|",
+    ]
+    for scenario, targets in counts.items():
+        for target, c in targets.items():
+            lines.append(
+                f"| {scenario} | {target} | {c.statements:.2f} | {c.round_trips:.2f} "
+                f"| {c.bytes:,.0f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def cpu_budgets(results: Results) -> list[tuple[str, str, str]]:
+    """Store CPU per request over the hand-written page's, the median of the rounds decides."""
+    rows = []
+    for scenario, budget in CPU_BUDGETS.items():
+        targets = results.samples.get(scenario, {})
+        pairs = zip(targets.get("store", []), targets.get("handwritten", []), strict=False)
+        ratios = [s.cpu_ms / h.cpu_ms for s, h in pairs if h.cpu_ms]
+        if not ratios:
+            continue
+        median = statistics.median(ratios)
+        recorded = RECORDED.get(results.server, {}).get(scenario)
+        regressed = recorded is not None and median >= recorded * REGRESSION
+        why = f", below {REGRESSION}x the recorded {recorded:.2f}x" if recorded else ""
+        rows.append((
+            f"{scenario} server CPU/req <= {budget}x the hand-written page{why}",
+            f"median {median:.2f}x ({min(ratios):.2f}-{max(ratios):.2f}x)",
+            _verdict(median <= budget and not regressed),
+        ))  # fmt: skip
+    return rows
+
+
 def table(results: Results) -> str:
     lines = [
         "| scenario | target | req/s median (range) | p50 ms | p99 ms | errors "
-        "| ratio to reference, per round | ratio to bare Litestar, per round | CPU ms/req |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| ratio to reference, per round | ratio to bare Litestar, per round | CPU ms/req "
+        "| CPU ratio to hand-written, per round | PostgreSQL CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for scenario, targets in results.samples.items():
         baseline = results.baselines.get(scenario)
+        by_hand = targets.get("handwritten")
         for target, samples in targets.items():
             rps = [s.run.rps for s in samples]
             if baseline:
@@ -98,9 +167,11 @@ def table(results: Results) -> str:
                 f"| {sum(s.run.errors for s in samples)} "
                 f"| {to_reference} "
                 f"| {_ratios(samples, targets.get('bare')) if target != 'bare' else ''} "
-                f"| {statistics.median(s.cpu_ms for s in samples):.2f} |"
+                f"| {statistics.median(s.cpu_ms for s in samples):.2f} "
+                f"| {'' if target == 'handwritten' else _cpu_ratios(samples, by_hand)} "
+                f"| {statistics.median(s.pg_ms for s in samples):.2f} |"
             )
-    out = "\n".join(lines) + "\n"
+    out = "\n".join(lines) + "\n" + _counts_table(results.counts)
     if results.baselines:
         out += (
             "\nRows marked (to GET /) have no hand-written reference: their ratio is to the store's"
@@ -195,6 +266,7 @@ def budgets(results: Results) -> str:
             low, high = found
             rows.append((f"{scenario} >= {floor}x the reference", f"{low:.2f}-{high:.2f}x",
                          _verdict(low >= floor)))  # fmt: skip
+    rows += cpu_budgets(results)
     if (calls := results.burst_call_times) is not None:
         rows.append(("100 concurrent Buys in a few (<= 5) Stripe call-times",
                      f"{calls:.1f} call-times", _verdict(calls <= 5)))  # fmt: skip
@@ -234,6 +306,8 @@ def write(results: Results) -> Path:
         "notes": results.notes,
         "memory": results.memory,
         "burst_call_times": results.burst_call_times,
+        "server": results.server,
+        "counts": {k: {t: asdict(c) for t, c in v.items()} for k, v in results.counts.items()},
         "baselines": results.baselines,
         "live": [asdict(live) for live in results.live],
         "samples": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from app.catalog.service import forget_displayed_products
 from app.orders.tables import Order
@@ -63,3 +64,27 @@ async def test_queries_per_request_do_not_grow_with_orders(
     assert page.count(" Beans</span>") == sum(
         n % 3 + 1 for n in range(10, 30)
     )  # newest: n = 10..29
+
+
+async def test_a_released_connection_costs_no_reset_round_trip(
+    store_client: httpx.AsyncClient, engine_name: str
+) -> None:
+    """asyncpg's default release sends RESET ALL & co. after every query: the store sends none.
+
+    Seen by what survives a release: a session setting (the store never makes one, which is why
+    skipping the reset is safe; app/db.py keep_session).
+    """
+    if engine_name != "postgres":
+        pytest.skip("asyncpg's pool: PostgreSQL only")
+    assert (await store_client.get("/")).status_code == 200
+    pool = Order._meta.db.pool
+    async with pool.acquire() as connection:
+        pid = connection.get_server_pid()
+        await connection.execute("SET application_name = 'left-by-a-test'")
+    try:
+        async with pool.acquire() as connection:  # the pool hands out the latest released first
+            assert connection.get_server_pid() == pid
+            assert await connection.fetchval("SHOW application_name") == "left-by-a-test"
+    finally:
+        async with pool.acquire() as connection:
+            await connection.execute("RESET application_name")

@@ -164,3 +164,16 @@ async def test_health_is_503_when_the_database_does_not_answer(
     monkeypatch.setattr(app.db, "_bound", [SQLiteEngine(path="/nonexistent/dir/shop.sqlite3")])
     response = await store_client.get("/healthz")
     assert response.status_code == 503
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_templates_are_re_read_when_edited_only_in_debug(
+    test_env: dict[str, str], debug: str
+) -> None:
+    """Jinja's auto_reload stats a template's file on every lookup (every include): DEBUG only."""
+    app = create_app(load_settings({**test_env, "DEBUG": debug}))
+    environment = app.template_engine.engine
+    assert environment.auto_reload is (debug == "1")
+    # The helpers the templates call are on this environment too.
+    assert {"money", "amount"} <= set(environment.filters)
+    assert {"new_checkout_token", "csrf_token", "live"} <= set(environment.globals)

@@ -53,6 +53,11 @@ class Cart:
         return not self.form_errors and all(line.error is None for line in self.lines)
 
     @property
+    def cacheable(self) -> bool:
+        """Its rendered form body may be kept (app/templating.py): never one echoing typing."""
+        return self.valid
+
+    @property
     def items_cents(self) -> int:
         return sum(line.subtotal_cents for line in self.lines)
 

@@ -118,11 +118,6 @@ class OrderView:
         return self.livemode is False
 
 
-async def visitor_orders(visitor_id: str, limit: int = 20) -> list[OrderView]:
-    """Newest first, in one query whatever the number of orders: it runs on every page view."""
-    return await _orders("visitor_id = {}", visitor_id, limit)
-
-
 async def order_for_session(session_id: str) -> OrderView | None:
     views = await _orders("stripe_session_id = {}", session_id, 1)
     return views[0] if views else None

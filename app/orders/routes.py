@@ -16,8 +16,9 @@ from app.errors import error_response
 from app.live.sse import LiveStreams, Since, event_stream, resume_from
 from app.orders.cancellation import cancel_checkout
 from app.orders.confirmation import confirm_checkout, handle_stripe_event
+from app.orders.listing import visitor_orders
 from app.orders.live import visitor_updates
-from app.orders.queries import OrderNotFound, OrderStatus, order_for_session, visitor_orders
+from app.orders.queries import OrderNotFound, OrderStatus, order_for_session
 from app.orders.receipt import receipt_for
 from app.orders.service import (
     AlreadyPaid,

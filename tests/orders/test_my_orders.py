@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
+from app.orders.refunds import apply_refund
+from app.visitor import COOKIE_NAME
 from tests.support.checkout import Shopper, order_rows, pay
+from tests.support.database import stored_order
 from tests.support.http import HTMX, texts_of
 from tests.support.stripe_sandbox import SandboxServer
 
@@ -82,3 +87,22 @@ async def test_an_order_paid_in_test_mode_says_so_wherever_it_is_shown(
     assert marks == ["Test order: nothing was charged"] * 2  # the receipt and My Orders
     fragment = await shopper.http.get("/orders", headers=HTMX)
     assert texts_of(fragment.text, "span", "test-order") == ["Test order: nothing was charged"]
+
+
+async def test_a_settled_orders_change_shows_at_once(store_client: httpx.AsyncClient) -> None:
+    """A settled order's row is rendered once per worker and kept (app/templating.py), keyed by
+    everything it shows: the next page after any change shows the change."""
+    await store_client.get("/")  # the visitor cookie
+    visitor_id = store_client.cookies[COOKIE_NAME].partition(".")[0]
+    mug = [("mug-350", "Stoneware mug", 1800, 1)]
+    order_id = await stored_order("t-kept", mug, visitor_id=visitor_id, payment_intent_id="pi_kept")
+    for _ in range(2):  # rendered, then served as kept
+        page = (await store_client.get("/")).text
+        assert listed(page) == [(str(order_id), "paid")] and "refunded" not in page
+
+    assert await apply_refund(order_id, 500, fully=False)
+    page = (await store_client.get("/")).text
+    assert listed(page) == [(str(order_id), "partially_refunded")]
+    assert "· refunded $5.00" in page
+    assert await apply_refund(order_id, 700, fully=False)  # the same status, a new figure
+    assert "· refunded $7.00" in (await store_client.get("/")).text
