@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from app.catalog.shipping import FREE_FROM_CENTS, ShippingRate, shipping_for
 
@@ -24,6 +25,7 @@ class ProductView:
     on_hand: int | None = None  # None: made to order
     held: int = 0
     on_sale: bool = True
+    price_changed_at: datetime | None = None
 
     @property
     def left(self) -> int | None:
@@ -100,11 +102,30 @@ class Cart:
         return all(line.quantity == 0 for line in self.lines)
 
     @property
+    def prices_seen(self) -> int:
+        """The newest price change among the prices shown, in microseconds (0: none): the form
+        carries it so a Buy can tell the prices changed since (PRICES_FIELD)."""
+        stamps = [line.product.price_changed_at for line in self.lines]
+        newest = max((stamp for stamp in stamps if stamp is not None), default=None)
+        return 0 if newest is None else int(newest.timestamp() * 1_000_000)
+
+    @property
     def lowered(self) -> bool:
         return any(line.note for line in self.lines)
 
     def quantities(self) -> dict[str, int]:
         return {line.product.sku: line.quantity for line in self.lines}
+
+
+PRICES_FIELD = "prices_seen"
+
+
+def prices_seen_in(fields: Iterable[tuple[str, str]]) -> datetime | None:
+    """When the prices a form showed were set, from its PRICES_FIELD; None if it has none."""
+    value = next((value for name, value in fields if name == PRICES_FIELD), "")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return datetime.fromtimestamp(int(value) / 1_000_000, UTC)
 
 
 def left_message(product: ProductView) -> str:

@@ -60,6 +60,7 @@ async def list_products() -> list[ProductView]:
             Product.on_hand,
             Product.held,
             Product.on_sale,
+            Product.price_changed_at,
         )
         .where(Product.on_sale.eq(True))
         .order_by(Product._meta.primary_key)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.catalog.cart import Cart, read_cart
+from app.catalog.cart import Cart, prices_seen_in, read_cart
 from app.catalog.service import DISPLAY_TTL_SECONDS, list_products, prices_changed_since
 from app.catalog.shipping import shipping_for
 from app.catalog.stock import hold
@@ -109,7 +109,10 @@ async def place_order(
     if not rules.tokens.valid(token, visitor_id):
         raise CheckoutClosed("missing, forged, foreign or stale checkout token")
     await rules.limiter.admit(address)
-    shown = datetime.fromtimestamp(rules.tokens.issued(token), UTC) - _SHOWN_MARGIN
+    # The prices the form says it showed; a form without them was shown no later than its token.
+    shown = prices_seen_in(pairs) or (
+        datetime.fromtimestamp(rules.tokens.issued(token), UTC) - _SHOWN_MARGIN
+    )
     order_id, created = await _store_order(token, visitor_id, pairs, shown)
     if created:
         return await _open_session(gateway, terms, order_id, token, visitor_id)
