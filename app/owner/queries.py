@@ -12,6 +12,7 @@ from piccolo.custom_types import Combinable
 from app.orders.lifecycle import ARROW, sql_status_in
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
+from app.owner.products.service import ProductRow, low_stock
 from app.owner.timeline import TimelineEntry, timeline
 
 PAGE_SIZE = 50
@@ -123,6 +124,7 @@ class Dashboard:
     to_ship: OrderPage
     latest: OrderPage
     reconcile: LastReconcile | None
+    low_stock: list[ProductRow]  # counted products with a few left or none
     review_status: OrderStatus = OrderStatus.NEEDS_REVIEW  # what the review queue lists
 
 
@@ -134,6 +136,7 @@ async def dashboard() -> Dashboard:
         to_ship=await to_ship(),
         latest=await order_page(limit=10),
         reconcile=await last_reconcile(),
+        low_stock=await low_stock(),
     )
 
 

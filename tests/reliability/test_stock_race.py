@@ -71,8 +71,6 @@ async def test_forty_buyers_for_the_last_five_bags_make_five_orders(
     orders = await Order.select(Order.status, Order.stock)
     assert len(orders) == BAGS
     assert all(order == {"status": "pending", "stock": "held"} for order in orders)
-    [beans] = await Product.select(Product.on_hand, Product.held).where(
-        Product.sku == "beans-250"
-    )
+    [beans] = await Product.select(Product.on_hand, Product.held).where(Product.sku == "beans-250")
     assert beans == {"on_hand": BAGS, "held": BAGS}
     assert seen and max(seen) <= BAGS
