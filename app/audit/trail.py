@@ -23,6 +23,7 @@ class Action(StrEnum):
     RESTOCKED = "restocked"
     STOCK_CORRECTED = "stock_corrected"
     SALE_CHANGED = "sale_changed"
+    EXPORTED = "exported"
 
 
 async def record(
