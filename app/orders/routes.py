@@ -19,16 +19,8 @@ from app.orders.confirmation import confirm_checkout, handle_stripe_event
 from app.orders.live import visitor_updates
 from app.orders.queries import OrderNotFound, OrderStatus, order_for_session, visitor_orders
 from app.orders.receipt import receipt_for
-from app.orders.service import (
-    AlreadyPaid,
-    BuyRules,
-    CartChanged,
-    CheckoutClosed,
-    CheckoutStillPreparing,
-    CheckoutTerms,
-    InvalidCart,
-    place_order,
-)
+from app.orders.refusals import CartChanged, CheckoutClosed, CheckoutStillPreparing, InvalidCart
+from app.orders.service import AlreadyPaid, BuyRules, CheckoutTerms, place_order
 from app.orders.throttle import TooManyBuys, TrustedProxies
 from app.payments.gateway import (
     SESSION_ID,

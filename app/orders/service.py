@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.catalog.cart import Cart, prices_seen_in, read_cart
+from app.catalog.cart import prices_seen_in, read_cart
 from app.catalog.service import DISPLAY_TTL_SECONDS, list_products, prices_changed_since
 from app.catalog.shipping import shipping_for
 from app.catalog.stock import hold
@@ -16,6 +16,14 @@ from app.live.notices import announce
 from app.orders.cancellation import expire_at_stripe, make_room
 from app.orders.lifecycle import CLOSED, take
 from app.orders.queries import OrderView, order_by_id
+from app.orders.refusals import (
+    PRICES_CHANGED,
+    TOO_FEW_LEFT,
+    CartChanged,
+    CheckoutClosed,
+    CheckoutStillPreparing,
+    InvalidCart,
+)
 from app.orders.tables import Order, OrderLine, OrderStatus, StockState
 from app.orders.throttle import BuyLimiter
 from app.orders.tokens import CheckoutTokens
@@ -35,35 +43,9 @@ _TWIN_WAIT_SECONDS = 15.0
 _TWIN_POLL_SECONDS = 0.1
 
 
-class InvalidCart(Exception):
-    def __init__(self, cart: Cart, message: str | None = None) -> None:
-        super().__init__(message or "invalid cart")
-        self.cart = cart
-        self.message = message
-
-
-class CartChanged(Exception):
-    """Prices or stock changed since the form was shown: nothing stored, the cart shown again."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-PRICES_CHANGED = "Prices changed: please check the new total."
-TOO_FEW_LEFT = "Not enough left for your cart: we lowered it to what is left. Please check it."
 # A form's token is minted as it is rendered, with prices at most this old (the display cache,
 # and the token's whole seconds).
 _SHOWN_MARGIN = timedelta(seconds=DISPLAY_TTL_SECONDS + 1)
-
-
-class CheckoutClosed(Exception):
-    """The form's checkout ended (failed, canceled, expired), or the form is not one we gave this
-    visitor lately (forged, someone else's, stale): a new Buy from a fresh form starts afresh."""
-
-
-class CheckoutStillPreparing(Exception):
-    """A twin submission of this form is still talking to Stripe."""
 
 
 @dataclass(frozen=True, slots=True)
