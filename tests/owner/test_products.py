@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from app.audit.tables import AuditEntry
@@ -146,3 +148,43 @@ async def test_the_dashboard_lists_low_stock(owner: OwnerBrowser) -> None:
     assert "Stoneware mug: 2 left (2 on hand, 0 held)" in board
     assert "House blend beans, 250 g: sold out (0 on hand, 0 held)" in board
     assert "Pour-over dripper" not in board.split('id="low-stock"', 1)[1].split("</section>")[0]
+
+
+async def test_a_correction_racing_a_buy_never_leaves_more_held_than_on_hand(
+    owner: OwnerBrowser, shopper: Shopper
+) -> None:
+    await set_stock(5)
+    await owner.page("/owner/products")
+    await shopper.open_shop()
+    bought, corrected = await asyncio.gather(
+        shopper.buy({"mug-350": "3"}),
+        owner.post("/owner/products/mug-350", form(on_hand="2", on_hand_was="5")),
+    )
+    # Whichever committed first, the other was refused: never 2 on hand with 3 held.
+    if bought.status_code == 200:
+        assert corrected.status_code == 409
+        assert await stock() == (5, 3)
+    else:
+        assert (bought.status_code, corrected.status_code) == (409, 303)
+        assert "Only 2 left." in bought.text
+        assert await stock() == (2, 0)
+
+
+async def test_a_restock_racing_a_buy_keeps_both(owner: OwnerBrowser, shopper: Shopper) -> None:
+    await set_stock(3)
+    await owner.page("/owner/products")
+    await shopper.open_shop()
+    bought, restocked = await asyncio.gather(
+        shopper.buy({"mug-350": "3"}),
+        owner.post("/owner/products/mug-350", form(on_hand="3", add="4", on_hand_was="3")),
+    )
+    assert (bought.status_code, restocked.status_code) == (200, 303)
+    assert await stock() == (7, 3)
+
+
+async def test_a_form_without_a_readable_figure_corrects_nothing(owner: OwnerBrowser) -> None:
+    await owner.page("/owner/products")
+    answer = await owner.post("/owner/products/mug-350", form(on_hand="4", on_hand_was="x"))
+    assert answer.status_code == 409
+    assert beside(answer.text, "on_hand-mug-350-error") == "Reload the page and set it again."
+    assert await stock() == (None, 0)

@@ -167,6 +167,8 @@ async def _correct(
     on_hand: int | None,
     typed: Mapping[str, str],
 ) -> list[str]:
+    if isinstance(was, str):  # not a figure this page showed: nothing to correct from
+        raise ProductRefused(409, row.sku, "on_hand", "Reload the page and set it again.", typed)
     # Only from the figure the owner saw, and never below what open checkouts hold.
     shown: Any = Product.on_hand.is_null() if was is None else Product.on_hand == was
     enough: Any = Product.held <= on_hand if on_hand is not None else Product.held >= 0
