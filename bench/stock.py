@@ -1,4 +1,5 @@
-"""Holds per second on PostgreSQL: 50 buyers on one product (one hot row) against three.
+"""Holds per second on PostgreSQL: 50 buyers on one product (one hot row) against three; and
+the shop page's CPU per request with stock shown against made to order.
 
 Run: `python -m bench.stock` (BENCH_DATABASE_URL, BENCH_SECONDS). Each "Buy" is the order's own
 transaction as place_order runs it: insert the order and its line, hold one, commit; Stripe is
@@ -12,13 +13,16 @@ import os
 import secrets
 import time
 
+import httpx
+
 from app.catalog.service import seed_products
 from app.catalog.stock import hold
 from app.catalog.tables import Product
 from app.db import atomic, bind_tables
+from app.main import create_app
 from app.orders.tables import Order, OrderLine, StockState
 from app.piccolo_app import STORE_TABLES
-from app.settings import DatabaseSettings
+from app.settings import DatabaseSettings, load_settings
 from bench.data import create_database, drop_database, migrate
 
 BUYERS = 50
@@ -56,6 +60,21 @@ async def run(skus: tuple[str, ...], seconds: float) -> float:
     return done / seconds
 
 
+async def shop_cpu(url: str, requests: int = 300) -> float:
+    """CPU milliseconds per GET / in this process (the app in-process, no server around it)."""
+    env = {"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "STRIPE_SECRET_KEY": "sk_test_bench"}
+    app = create_app(load_settings(env))
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            for _ in range(50):
+                assert (await http.get("/")).status_code == 200
+            start = time.process_time()
+            for _ in range(requests):
+                await http.get("/")
+            return (time.process_time() - start) * 1000 / requests
+
+
 async def main() -> None:
     admin = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -71,6 +90,12 @@ async def main() -> None:
             rate = await run(skus, seconds)
             print(f"{BUYERS} buyers, {label}: {rate:,.0f} holds/s")
         await engine.close_connection_pool()
+        await Product.update({Product.on_hand: None}, force=True)
+        made_to_order = await shop_cpu(url)
+        # "Only N left" on every row (the holds above are dropped: they would not fit)
+        await Product.update({Product.on_hand: 3, Product.held: 0}, force=True)
+        counted = await shop_cpu(url)
+        print(f"GET / CPU: {made_to_order:.2f} ms made to order, {counted:.2f} ms with stock")
     finally:
         await drop_database(admin, name)
 
