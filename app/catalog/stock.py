@@ -78,6 +78,21 @@ async def take_again(quantities: Mapping[str, int]) -> list[Short]:
     return []
 
 
+async def put_back(quantities: Mapping[str, int]) -> list[str]:
+    """Back on the shelf (a refunded order's items the owner restocks): counted products only;
+    "name: on hand before -> after" for each."""
+    said = []
+    for sku in sorted(quantities):
+        n = quantities[sku]
+        rows = (
+            await Product.update({Product.on_hand: Product.on_hand + n})
+            .where((Product.sku == sku) & Product.on_hand.is_not_null())
+            .returning(Product.name, Product.on_hand)
+        )
+        said += [f"{row['name']}: on hand {row['on_hand'] - n} -> {row['on_hand']}" for row in rows]
+    return said
+
+
 async def shortfall(quantities: Mapping[str, int]) -> list[Short]:
     """How many are left of each product named, for the message beside its row."""
     rows = await Product.select(

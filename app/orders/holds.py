@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from piccolo.query.functions.aggregate import Sum
 
-from app.catalog.stock import release, take_again, take_held
+from app.catalog.stock import put_back, release, take_again, take_held
 from app.orders.tables import Order, OrderLine, StockState
 
 # Arrows that end a checkout unpaid give its stock back; the ones a payment takes take it.
@@ -34,6 +34,12 @@ async def settle_stock(arrow: str, order_ids: Sequence[int]) -> None:
                         Order.review_reason: Order.review_reason + f" Oversold: {words}.",
                     }
                 ).where(Order.id == order_id)
+
+
+async def restock_order(order_id: int) -> list[str]:
+    """Put a (refunded) order's taken items back, once: what changed, in words."""
+    moved = await _move([order_id], StockState.TAKEN, StockState.RESTOCKED)
+    return await put_back(await _quantities(moved))
 
 
 async def _move(order_ids: Sequence[int], was: StockState, now: StockState) -> list[int]:

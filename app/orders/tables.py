@@ -37,6 +37,7 @@ class StockState(StrEnum):
     TAKEN = "taken"
     RELEASED = "released"
     SHORT = "short"  # paid after its hold was released, and too few were left to take
+    RESTOCKED = "restocked"  # taken, then put back by the owner with a refund
 
 
 class Fulfilment(StrEnum):

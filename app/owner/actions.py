@@ -10,6 +10,7 @@ from app.audit.trail import Action, record
 from app.db import atomic, utcnow
 from app.money import InvalidAmount, format_money, parse_money
 from app.orders.effects import Actor
+from app.orders.holds import restock_order
 from app.orders.lifecycle import take, take_first
 from app.orders.queries import OrderNotFound, OrderView, order_by_id
 from app.orders.refunds import apply_refund
@@ -45,9 +46,15 @@ class Refused(Exception):
 
 
 async def refund_order(
-    gateway: PaymentGateway, owner: Owner, order_id: int, amount: str, form_token: str
+    gateway: PaymentGateway,
+    owner: Owner,
+    order_id: int,
+    amount: str,
+    form_token: str,
+    restock: bool = False,
 ) -> Done:
-    """Refund `amount` (major units, as typed) once per form; the order keeps Stripe's figure."""
+    """Refund `amount` (major units, as typed) once per form; the order keeps Stripe's figure.
+    `restock`: its items go back on the shelf too (once an order; a refund alone never does)."""
     order = await _order(order_id)
     currency = order.paid_currency or order.currency
     typed = {"amount": amount}
@@ -83,10 +90,13 @@ async def refund_order(
             detail=f"{format_money(cents, currency)} ({refunded.refund_id})",
             reference=refunded.refund_id,
         )
+        put_back = await restock_order(order.id) if restock else []
+        if put_back:
+            detail = "; ".join(put_back)
+            await record(Action.RESTOCKED, actor=owner.username, order_id=order.id, detail=detail)
     total = format_money(refunded.amount_refunded, refunded.currency)
-    return Done(
-        await _order(order_id), f"Refunded {format_money(cents, currency)}; {total} in all."
-    )
+    said = f"Refunded {format_money(cents, currency)}; {total} in all."
+    return Done(await _order(order_id), said + (" Items back in stock." if put_back else ""))
 
 
 def _refund_cents(order: OrderView, amount: str, currency: str) -> int:

@@ -140,7 +140,8 @@ async def owner_refund(
 ) -> Response[Any]:
     form = await request.form()
     amount, token = str(form.get("amount", "")), str(form.get("form_token", ""))
-    refunding = refund_order(gateway, owner, order_id, amount, token)
+    restock = form.get("restock") == "on"
+    refunding = refund_order(gateway, owner, order_id, amount, token, restock)
     return await _act(request, order_id, owner, gateway, refunding)
 
 

@@ -10,7 +10,7 @@ from app.audit.tables import AuditEntry
 from app.catalog.tables import Product
 from tests.orders.test_stock import set_stock, stock
 from tests.support.checkout import Shopper, order_rows
-from tests.support.owner import OwnerBrowser, beside
+from tests.support.owner import FORM_TOKEN, OwnerBrowser, beside, paid_order
 
 
 def form(price: str = "18.00", on_hand: str = "", add: str = "", **extra: str) -> dict[str, str]:
@@ -188,3 +188,26 @@ async def test_a_form_without_a_readable_figure_corrects_nothing(owner: OwnerBro
     assert answer.status_code == 409
     assert beside(answer.text, "on_hand-mug-350-error") == "Reload the page and set it again."
     assert await stock() == (None, 0)
+
+
+async def test_a_refund_restocks_only_when_the_owner_ticks_the_box_and_only_once(
+    owner: OwnerBrowser, shopper: Shopper
+) -> None:
+    await set_stock(5)
+    plain = await paid_order(shopper, {"mug-350": "2"})
+    assert await stock() == (3, 0)
+    assert (await owner.refund(plain, "1.00")).status_code == 200
+    assert await stock() == (3, 0)  # a refund alone restocks nothing
+
+    restocked = await paid_order(shopper, {"mug-350": "1"})
+    assert await stock() == (2, 0)
+    for amount in ("5.00", "1.00"):  # a second refund of the same order puts back nothing more
+        page = await owner.page(f"/owner/orders/{restocked}")
+        token = FORM_TOKEN.search(page.text)
+        assert token and 'id="restock" name="restock" type="checkbox"' in page.text
+        data = {"amount": amount, "form_token": token.group(1), "restock": "on"}
+        answer = await owner.post(f"/owner/orders/{restocked}/refund", data, htmx=True)
+        assert answer.status_code == 200, answer.text
+    assert await stock() == (3, 0)
+    restocks = [entry for entry in await audit_details() if entry[0] == "restocked"]
+    assert restocks == [("restocked", "Stoneware mug: on hand 2 -> 3")]
