@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import pytest
 from playwright.async_api import Page, expect
 
 from app.catalog.service import DISPLAY_TTL_SECONDS
@@ -16,6 +18,14 @@ MUG, BEANS = "Stoneware mug", "House blend beans, 250 g"
 
 async def set_stock(sku: str, on_hand: int | None) -> None:
     await Product.update({Product.on_hand: on_hand}).where(Product.sku == sku)
+
+
+@pytest.fixture(autouse=True)
+async def shop_forgets_the_stock() -> AsyncIterator[None]:
+    """The live server shows products cached for DISPLAY_TTL_SECONDS: let the counts these tests
+    set age out, so the next test's shop (the catalogue reseeded, made to order) is as seeded."""
+    yield
+    await asyncio.sleep(DISPLAY_TTL_SECONDS + 0.2)
 
 
 async def repeated_ids(page: Page) -> list[str]:
