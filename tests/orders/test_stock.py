@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from app.catalog.service import forget_displayed_products
@@ -228,3 +230,15 @@ async def test_the_shop_says_sold_out_and_only_n_left(shopper: Shopper) -> None:
     response = await shopper.buy({"mug-350": "1"})
     assert response.status_code == 409 and "Sold out." in response.text
     assert await order_rows() == []
+
+
+async def test_a_buy_stripe_could_not_open_gives_its_hold_back(
+    shopper: Shopper, store_faults: Callable[..., Awaitable[None]]
+) -> None:
+    await set_stock(2)
+    await shopper.open_shop()
+    await store_faults(error_rate=1.0)
+    response = await shopper.buy({"mug-350": "2"})
+    assert response.status_code == 503
+    assert (await order_rows())[0]["status"] == "failed"  # the give_up arrow
+    assert await stock() == (2, 0)
