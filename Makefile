@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve bench test lint install install-dev migrate reconcile clean
+.PHONY: run serve bench bench-stock test lint install install-dev migrate reconcile clean
 
 run: migrate
 	$(BIN)/python -m app
@@ -31,6 +31,10 @@ endif
 # Never part of test or CI; about 10 minutes. Quick look: BENCH_SECONDS=3 BENCH_ROUNDS=1 make bench
 bench: install
 	$(BIN)/python -m bench
+
+# Stock's cost alone (README "Stock"): holds per second on one hot row against three; GET /'s CPU.
+bench-stock: install
+	$(BIN)/python -m bench.stock
 
 test: install-dev lint
 	$(BIN)/pytest

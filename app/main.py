@@ -51,6 +51,8 @@ from app.owner.access import (
     signed_in_owner,
     to_login,
 )
+from app.owner.export.routes import owner_orders_csv
+from app.owner.products.routes import owner_products, owner_update_product
 from app.owner.routes import (
     owner_accept,
     owner_dashboard,
@@ -140,6 +142,9 @@ def owner_router(cookie: OwnerCookie, live: Live) -> Router:
             owner_accept,
             owner_ship,
             owner_packing_slip,
+            owner_products,
+            owner_update_product,
+            owner_orders_csv,
         ],
         guards=[owner_guard(cookie)],
         dependencies={

@@ -45,7 +45,8 @@ def parse_money(text: str, currency: str) -> int:
     if not text:
         raise InvalidAmount("Enter an amount.")
     # No signs, exponents, separators or spaces: "1e3" and "-1" are typing mistakes, not money.
-    if not re.fullmatch(rf"\d{{1,9}}{decimals}", text):
+    # ASCII only: \d alone also matches other scripts' digits ("١٢"), which int() would accept.
+    if not text.isascii() or not re.fullmatch(rf"\d{{1,9}}{decimals}", text):
         raise InvalidAmount(f"Enter an amount {rule}.")
     units, _, fraction = text.partition(".")
     minor = int(fraction.ljust(exponent, "0")) if exponent else 0

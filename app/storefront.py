@@ -31,8 +31,10 @@ async def shop_page(
     *,
     with_orders: bool = True,
     notice: str | None = None,
+    fresh: bool = False,
 ) -> ShopPage:
-    """The cart priced for display; My Orders only when the whole page is shown (one query)."""
-    cart = await price_cart(fields)
+    """The cart priced for display; My Orders only when the whole page is shown (one query).
+    `fresh`: prices and stock read now, quantities lowered to what is left (a Buy sent back)."""
+    cart = await price_cart(fields, fresh=fresh)
     orders = await visitor_orders(visitor_id) if with_orders else []
     return ShopPage(cart=cart, orders=orders, notice=notice)

@@ -71,3 +71,16 @@ class ProductFactory(PiccoloFactory[Product]):
     @classmethod
     def name(cls) -> str:
         return cls.__faker__.catch_phrase()[:100]
+
+    # Made to order and on sale, as the catalogue's own products start.
+    @classmethod
+    def on_hand(cls) -> None:
+        return None
+
+    @classmethod
+    def held(cls) -> int:
+        return 0
+
+    @classmethod
+    def on_sale(cls) -> bool:
+        return True

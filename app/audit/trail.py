@@ -19,6 +19,11 @@ class Action(StrEnum):
     REFUND_REFUSED = "refund_refused"
     ACCEPTED = "accepted"
     SHIPPED = "shipped"
+    PRICE_CHANGED = "price_changed"
+    RESTOCKED = "restocked"
+    STOCK_CORRECTED = "stock_corrected"
+    SALE_CHANGED = "sale_changed"
+    EXPORTED = "exported"
 
 
 async def record(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from app.catalog.shipping import FREE_FROM_CENTS, ShippingRate, shipping_for
 
 MAX_QUANTITY = 99
+LOW_STOCK = 5  # from this many left down, the shop says "Only N left"
 FIELD_PREFIX = "qty-"
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
@@ -20,6 +22,27 @@ class ProductView:
     description: str
     price_cents: int
     currency: str
+    on_hand: int | None = None  # None: made to order
+    held: int = 0
+    on_sale: bool = True
+    price_changed_at: datetime | None = None
+
+    @property
+    def left(self) -> int | None:
+        """How many a Buy may still hold; None when made to order."""
+        return None if self.on_hand is None else max(self.on_hand - self.held, 0)
+
+    @property
+    def max_quantity(self) -> int:
+        return MAX_QUANTITY if self.left is None else min(self.left, MAX_QUANTITY)
+
+    @property
+    def sold_out(self) -> bool:
+        return self.left == 0
+
+    @property
+    def few_left(self) -> bool:
+        return self.left is not None and 0 < self.left <= LOW_STOCK
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +51,7 @@ class CartLine:
     quantity: int
     raw: str
     error: str | None = None
+    note: str | None = None  # why the quantity was lowered (a Buy that found too few left)
 
     @property
     def field(self) -> str:
@@ -39,7 +63,7 @@ class CartLine:
 
     @property
     def at_limit(self) -> bool:
-        return self.quantity >= MAX_QUANTITY
+        return self.quantity >= self.product.max_quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +106,46 @@ class Cart:
     def empty(self) -> bool:
         return all(line.quantity == 0 for line in self.lines)
 
+    @property
+    def prices_seen(self) -> int:
+        """The newest price change among the prices shown, in microseconds (0: none): the form
+        carries it so a Buy can tell the prices changed since (PRICES_FIELD)."""
+        stamps = [line.product.price_changed_at for line in self.lines]
+        newest = max((stamp for stamp in stamps if stamp is not None), default=None)
+        return 0 if newest is None else int(newest.timestamp() * 1_000_000)
+
+    @property
+    def lowered(self) -> bool:
+        return any(line.note for line in self.lines)
+
     def quantities(self) -> dict[str, int]:
         return {line.product.sku: line.quantity for line in self.lines}
 
 
-def read_cart(products: Sequence[ProductView], fields: Iterable[tuple[str, str]]) -> Cart:
+PRICES_FIELD = "prices_seen"
+
+
+def prices_seen_in(fields: Iterable[tuple[str, str]]) -> datetime | None:
+    """When the prices a form showed were set, from its PRICES_FIELD; None if it has none."""
+    value = next((value for name, value in fields if name == PRICES_FIELD), "")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return datetime.fromtimestamp(int(value) / 1_000_000, UTC)
+
+
+def left_message(product: ProductView) -> str:
+    return "Sold out." if product.sold_out else f"Only {product.left} left."
+
+
+def read_cart(
+    products: Sequence[ProductView], fields: Iterable[tuple[str, str]], *, lower: bool = False
+) -> Cart:
     """Price the quantities in `fields` (form or query pairs) against `products`.
 
-    An emptied or missing quantity is 0; anything else that is not 0..99 in ASCII digits is an
-    error shown beside its field, with what was typed kept. Other fields are ignored.
+    An emptied or missing quantity is 0; anything else that is not 0..99 in ASCII digits, or more
+    than is left, is an error shown beside its field, with what was typed kept. `lower`: more
+    than is left becomes what is left instead, with a note (a Buy that came too late).
+    Other fields are ignored.
     """
     by_sku = {product.sku: product for product in products}
     raw: dict[str, str] = {}
@@ -119,6 +174,15 @@ def read_cart(products: Sequence[ProductView], fields: Iterable[tuple[str, str]]
 
     if op:
         _apply_step(op, by_sku, quantities, errors, form_errors)
+    notes: dict[str, str] = {}
+    for sku, product in by_sku.items():
+        if sku in errors or quantities[sku] <= product.max_quantity:
+            continue
+        if not lower:
+            errors[sku] = left_message(product)
+        elif product.left is not None:
+            notes[sku] = left_message(product)
+            quantities[sku] = product.left
 
     currencies = {product.currency for product in products}
     if len(currencies) > 1:
@@ -129,6 +193,7 @@ def read_cart(products: Sequence[ProductView], fields: Iterable[tuple[str, str]]
             quantity=quantities[product.sku] if product.sku not in errors else 0,
             raw=raw.get(product.sku, "") if product.sku in errors else str(quantities[product.sku]),
             error=errors.get(product.sku),
+            note=notes.get(product.sku),
         )
         for product in products
     )
@@ -168,7 +233,9 @@ def _apply_step(
         return
     step = 1 if action == "inc" else -1
     quantity = quantities[sku] + step
-    if quantity > MAX_QUANTITY:
+    if quantity > by_sku[sku].max_quantity and quantity <= MAX_QUANTITY:
+        errors[sku] = left_message(by_sku[sku])
+    elif quantity > MAX_QUANTITY:
         errors[sku] = f"At most {MAX_QUANTITY} of each product per order."
     elif quantity < 0:
         errors[sku] = "Already none of this product."

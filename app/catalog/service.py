@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
+from datetime import datetime
 
 from app.catalog.cart import Cart, ProductView, read_cart
 from app.catalog.tables import Product
@@ -48,14 +49,38 @@ async def seed_products() -> list[str]:
 
 
 async def list_products() -> list[ProductView]:
-    rows = await Product.select(
-        Product.sku, Product.name, Product.description, Product.price_cents, Product.currency
-    ).order_by(Product._meta.primary_key)
+    """The products on sale, with their stock."""
+    rows = (
+        await Product.select(
+            Product.sku,
+            Product.name,
+            Product.description,
+            Product.price_cents,
+            Product.currency,
+            Product.on_hand,
+            Product.held,
+            Product.on_sale,
+            Product.price_changed_at,
+        )
+        .where(Product.on_sale.eq(True))
+        .order_by(Product._meta.primary_key)
+    )
     return [ProductView(**row) for row in rows]
 
 
-# The cart display may lag a price edit by this long. A placed order reads its prices inside its
-# own transaction (app/orders/service.py), so what Stripe charges is always the current price.
+async def prices_changed_since(skus: Iterable[str], since: datetime) -> bool:
+    """Whether any of these products' prices changed after `since` (a form rendered before)."""
+    return bool(
+        await Product.exists().where(
+            Product.sku.is_in(list(skus) or [""]) & (Product.price_changed_at > since)
+        )
+    )
+
+
+# The cart display may lag a price or stock edit by this long. A placed order reads its prices
+# inside its own transaction (app/orders/service.py) and refuses a form rendered before the last
+# price change (by this much more, as its display may have been this old), so Stripe never
+# charges a price the buyer did not see.
 DISPLAY_TTL_SECONDS = 2.0
 _displayed: tuple[float, tuple[ProductView, ...]] | None = None
 _clock = time.monotonic  # a module attribute so a test can move it
@@ -75,6 +100,8 @@ def forget_displayed_products() -> None:
     _displayed = None
 
 
-async def price_cart(fields: Iterable[tuple[str, str]]) -> Cart:
-    """For display only: orders price their lines in their own transaction, never from here."""
-    return read_cart(await displayed_products(), fields)
+async def price_cart(fields: Iterable[tuple[str, str]], *, fresh: bool = False) -> Cart:
+    """For display only: orders price their lines in their own transaction, never from here.
+    `fresh`: read the products now (a cart sent back because prices or stock changed)."""
+    products = await list_products() if fresh else await displayed_products()
+    return read_cart(products, fields, lower=fresh)

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.audit.trail import Action, record
 from app.live.notices import announce
+from app.orders.holds import settle_stock
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,11 @@ async def _audit(taken: Taken) -> None:
         )
 
 
+async def _stock(taken: Taken) -> None:
+    await settle_stock(taken.arrow, [row["id"] for row in taken.rows])
+
+
 Effect = Callable[[Taken], Awaitable[None]]
-# What every arrow that wins does, in its own transaction: the pages showing the order hear of
-# it at commit, and an owner's arrow is audited. Mail and stock join this list.
-EFFECTS: tuple[Effect, ...] = (_announce, _audit)
+# What every arrow that wins does, in its own transaction: stock held at Buy is released or
+# taken, the pages showing the order hear of it at commit, and an owner's arrow is audited.
+EFFECTS: tuple[Effect, ...] = (_stock, _announce, _audit)

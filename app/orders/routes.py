@@ -20,15 +20,8 @@ from app.orders.listing import visitor_orders
 from app.orders.live import visitor_updates
 from app.orders.queries import OrderNotFound, OrderStatus, order_for_session
 from app.orders.receipt import receipt_for
-from app.orders.service import (
-    AlreadyPaid,
-    BuyRules,
-    CheckoutClosed,
-    CheckoutStillPreparing,
-    CheckoutTerms,
-    InvalidCart,
-    place_order,
-)
+from app.orders.refusals import CartChanged, CheckoutClosed, CheckoutStillPreparing, InvalidCart
+from app.orders.service import AlreadyPaid, BuyRules, CheckoutTerms, place_order
 from app.orders.throttle import TooManyBuys, TrustedProxies
 from app.payments.gateway import (
     SESSION_ID,
@@ -66,6 +59,8 @@ async def checkout(
         return error_response(request, 429, headers={"retry-after": str(exc.retry_after)})
     except InvalidCart as exc:
         return await _cart_again(request, visitor_id, fields, 422, exc.message)
+    except CartChanged as exc:
+        return await _cart_again(request, visitor_id, fields, 409, exc.message, fresh=True)
     except PaymentServiceUnavailable:
         return await _cart_again(request, visitor_id, fields, 503, UNAVAILABLE)
     except CheckoutStillPreparing:
@@ -181,9 +176,13 @@ async def _cart_again(
     fields: list[tuple[str, str]],
     status_code: int,
     notice: str | None,
+    *,
+    fresh: bool = False,
 ) -> Template:
     """The cart as it was sent, with why Buy did not go through; the form gets a fresh token."""
-    page = await shop_page(visitor_id, fields, with_orders=not is_htmx(request), notice=notice)
+    page = await shop_page(
+        visitor_id, fields, with_orders=not is_htmx(request), notice=notice, fresh=fresh
+    )
     return for_htmx(
         request, page, template="shop.html", fragment="_cart.html", status_code=status_code
     )

@@ -5,17 +5,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from app.catalog.cart import Cart, read_cart
-from app.catalog.service import list_products
+from app.catalog.cart import prices_seen_in, read_cart
+from app.catalog.service import DISPLAY_TTL_SECONDS, list_products, prices_changed_since
 from app.catalog.shipping import shipping_for
+from app.catalog.stock import hold
 from app.db import atomic, utcnow
 from app.live.notices import announce
 from app.orders.cancellation import expire_at_stripe, make_room
 from app.orders.lifecycle import CLOSED, take
 from app.orders.queries import OrderView, order_by_id
-from app.orders.tables import Order, OrderLine, OrderStatus
+from app.orders.refusals import (
+    PRICES_CHANGED,
+    TOO_FEW_LEFT,
+    CartChanged,
+    CheckoutClosed,
+    CheckoutStillPreparing,
+    InvalidCart,
+)
+from app.orders.tables import Order, OrderLine, OrderStatus, StockState
 from app.orders.throttle import BuyLimiter
 from app.orders.tokens import CheckoutTokens
 from app.payments.gateway import (
@@ -34,20 +43,9 @@ _TWIN_WAIT_SECONDS = 15.0
 _TWIN_POLL_SECONDS = 0.1
 
 
-class InvalidCart(Exception):
-    def __init__(self, cart: Cart, message: str | None = None) -> None:
-        super().__init__(message or "invalid cart")
-        self.cart = cart
-        self.message = message
-
-
-class CheckoutClosed(Exception):
-    """The form's checkout ended (failed, canceled, expired), or the form is not one we gave this
-    visitor lately (forged, someone else's, stale): a new Buy from a fresh form starts afresh."""
-
-
-class CheckoutStillPreparing(Exception):
-    """A twin submission of this form is still talking to Stripe."""
+# A form's token is minted as it is rendered, with prices at most this old (the display cache,
+# and the token's whole seconds).
+_SHOWN_MARGIN = timedelta(seconds=DISPLAY_TTL_SECONDS + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +91,32 @@ async def place_order(
     if not rules.tokens.valid(token, visitor_id):
         raise CheckoutClosed("missing, forged, foreign or stale checkout token")
     await rules.limiter.admit(address)
-    order_id, created = await _store_order(token, visitor_id, pairs)
+    # The prices the form says it showed; a form without them was shown no later than its token.
+    shown = prices_seen_in(pairs) or (
+        datetime.fromtimestamp(rules.tokens.issued(token), UTC) - _SHOWN_MARGIN
+    )
+    order_id, created = await _store_order(token, visitor_id, pairs, shown)
     if created:
         return await _open_session(gateway, terms, order_id, token, visitor_id)
     return await _follow_twin(order_id, visitor_id)
 
 
 async def _store_order(
-    token: str, visitor_id: str, pairs: list[tuple[str, str]]
+    token: str, visitor_id: str, pairs: list[tuple[str, str]], shown: datetime
 ) -> tuple[int, bool]:
-    """One transaction: prices read now, the order and its lines; a known token stores nothing."""
+    """One transaction: prices read now, the order, its lines and its stock held; a known token
+    stores nothing, a price changed since `shown` or a product short stores nothing either."""
     async with atomic():
-        cart = read_cart(await list_products(), pairs)
+        cart = read_cart(await list_products(), pairs, lower=True)
         if not cart.valid:
             raise InvalidCart(cart)
+        if cart.lowered:
+            raise CartChanged(TOO_FEW_LEFT)
         if cart.empty:
             raise InvalidCart(cart, "Your cart is empty: choose at least one product.")
+        bought = {sku: n for sku, n in cart.quantities().items() if n}
+        if await prices_changed_since(bought, shown):
+            raise CartChanged(PRICES_CHANGED)
         inserted = (
             await Order.insert(
                 Order(
@@ -119,6 +127,7 @@ async def _store_order(
                     subtotal_cents=cart.items_cents,
                     shipping_cents=cart.shipping_cents,
                     total_cents=cart.total_cents,
+                    stock=StockState.HELD.value,
                 )
             )
             .on_conflict(target=Order.checkout_token, action="DO NOTHING")
@@ -140,6 +149,8 @@ async def _store_order(
                     if line.quantity
                 )
             )
+            if await hold(bought):  # too few left: the order and any hold roll back
+                raise CartChanged(TOO_FEW_LEFT)
             return order_id, True
     existing = await Order.select(Order.id).where(Order.checkout_token == token).first()
     assert existing is not None, "a token that conflicted must exist"

@@ -29,6 +29,17 @@ class OrderStatus(StrEnum):
     NEEDS_REVIEW = "needs_review"
 
 
+class StockState(StrEnum):
+    """What an order does to stock; NONE for orders placed before stock was counted."""
+
+    NONE = ""
+    HELD = "held"
+    TAKEN = "taken"
+    RELEASED = "released"
+    SHORT = "short"  # paid after its hold was released, and too few were left to take
+    RESTOCKED = "restocked"  # taken, then put back by the owner with a refund
+
+
 class Fulfilment(StrEnum):
     UNFULFILLED = "unfulfilled"
     SHIPPED = "shipped"
@@ -75,6 +86,9 @@ class Order(Table, tablename="shop_order"):
     shipped_at = Timestamptz(null=True, default=None)
     carrier = Varchar(length=100, null=True, default=None)
     tracking_number = Varchar(length=100, null=True, default=None)
+    # What the order does to stock (StockState): held at Buy, then taken or released once by
+    # the arrows' stock effect (app/catalog/stock.py). Empty: placed before stock was counted.
+    stock = Varchar(length=10, default="")
 
 
 class OrderLine(Table, tablename="shop_order_line"):

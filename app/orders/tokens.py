@@ -44,6 +44,11 @@ class CheckoutTokens:
         age = (time.time() if now is None else now) - int(issued, 16)
         return -_CLOCK_SKEW_SECONDS <= age <= self._lifetime
 
+    def issued(self, token: str) -> float:
+        """When a token (already found valid) was minted: when its form's prices were shown."""
+        shape = _SHAPE.fullmatch(token)
+        return float(int(shape.group(1), 16)) if shape else 0.0
+
     def _mac(self, visitor_id: str, body: str) -> str:
         # The visitor id is 24 characters without dots, so "id.body" parses one way only.
         digest = hmac.new(self._key, f"{visitor_id}.{body}".encode(), hashlib.sha256).digest()

@@ -10,6 +10,7 @@ from app.audit.trail import Action, record
 from app.db import atomic, utcnow
 from app.money import InvalidAmount, format_money, parse_money
 from app.orders.effects import Actor
+from app.orders.holds import restock_order
 from app.orders.lifecycle import take, take_first
 from app.orders.queries import OrderNotFound, OrderView, order_by_id
 from app.orders.refunds import apply_refund
@@ -57,12 +58,18 @@ class Refused(Exception):
 
 
 async def refund_order(
-    gateway: PaymentGateway, owner: Owner, order_id: int, amount: str, form_token: str
+    gateway: PaymentGateway,
+    owner: Owner,
+    order_id: int,
+    amount: str,
+    form_token: str,
+    restock: bool = False,
 ) -> Done:
-    """Refund `amount` (major units, as typed) once per form; the order keeps Stripe's figure."""
+    """Refund `amount` (major units, as typed) once per form; the order keeps Stripe's figure.
+    `restock`: its items go back on the shelf too (once an order; a refund alone never does)."""
     order = await _order(order_id)
     currency = order.paid_currency or order.currency
-    typed = {"amount": amount}
+    typed = {"amount": amount, **({"restock": "on"} if restock else {})}
     cents = _refundable(order, amount)
     assert order.payment_intent_id is not None  # _refundable refused an order without one
     try:
@@ -92,17 +99,23 @@ async def refund_order(
             detail=f"{format_money(cents, currency)} ({refunded.refund_id})",
             reference=refunded.refund_id,
         )
+        put_back = await restock_order(order.id) if restock else []
+        if put_back:
+            detail = "; ".join(put_back)
+            await record(Action.RESTOCKED, actor=owner.username, order_id=order.id, detail=detail)
     total = format_money(refunded.amount_refunded, refunded.currency)
-    return Done(
-        await _order(order_id), f"Refunded {format_money(cents, currency)}; {total} in all."
-    )
+    said = f"Refunded {format_money(cents, currency)}; {total} in all."
+    return Done(await _order(order_id), said + (" Items back in stock." if put_back else ""))
 
 
-async def review_refund(order_id: int, amount: str, form_token: str) -> Confirm:
+async def review_refund(
+    order_id: int, amount: str, form_token: str, restock: bool = False
+) -> Confirm:
     """What a refund of `amount` would give back, for the owner to confirm: nothing is sent."""
     order = await _order(order_id)
     figure = format_money(_refundable(order, amount), order.paid_currency or order.currency)
-    return Confirm(order, figure, {"amount": amount, "form_token": form_token})
+    typed = {"amount": amount, "form_token": form_token, **({"restock": "on"} if restock else {})}
+    return Confirm(order, figure, typed)
 
 
 def _refundable(order: OrderView, amount: str) -> int:

@@ -13,6 +13,7 @@ from app.orders.lifecycle import ARROW, sql_status_in
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
 from app.owner.figures import Figure, sales_figures
+from app.owner.products.service import ProductRow, low_stock
 from app.owner.search import search_where
 from app.owner.timeline import TimelineEntry, timeline
 
@@ -111,6 +112,7 @@ class Dashboard:
     latest: OrderPage
     reconcile: LastReconcile | None
     figures: list[Figure]
+    low_stock: list[ProductRow]  # counted products with a few left or none
     review_status: OrderStatus = OrderStatus.NEEDS_REVIEW  # what the review queue lists
 
 
@@ -124,6 +126,7 @@ async def dashboard() -> Dashboard:
         latest=await order_page(limit=10),
         reconcile=await last_reconcile(),
         figures=await sales_figures(),
+        low_stock=await low_stock(),
     )
 
 

@@ -73,6 +73,7 @@ class OrderPanel:
             "ship_field": refused.field if refused else None,
             "amount": typed.get("amount"),
             "refund_review": confirm.amount if confirm else None,
+            "restock": typed.get("restock") == "on",
             "carrier": typed.get("carrier", ""),
             "tracking_number": typed.get("tracking_number", ""),
             # A new token per rendered form: its submits (however many) are one refund. One
@@ -144,9 +145,11 @@ async def owner_refund(
 ) -> Response[Any]:
     form = await request.form()
     amount, token = str(form.get("amount", "")), str(form.get("form_token", ""))
+    restock = form.get("restock") == "on"
     if form.get("step") == "review":  # the amount form: say the amount, refund nothing yet
-        return await _act(request, order_id, owner, gateway, review_refund(order_id, amount, token))
-    refunding = refund_order(gateway, owner, order_id, amount, token)
+        reviewing = review_refund(order_id, amount, token, restock)
+        return await _act(request, order_id, owner, gateway, reviewing)
+    refunding = refund_order(gateway, owner, order_id, amount, token, restock)
     return await _act(request, order_id, owner, gateway, refunding)
 
 

@@ -35,6 +35,7 @@ from tests.support.stripe_sandbox import (
 STORE_API_KEY = "sk_test_store_tests"
 
 TOKEN = re.compile(r'name="checkout_token" value="([^"]+)"')
+PRICES_SEEN = re.compile(r'name="prices_seen" value="([0-9]+)"')
 
 
 @pytest.fixture(scope="session")
@@ -109,11 +110,14 @@ class Shopper:
     sandbox: SandboxServer
     csrf: str = ""
     checkout_token: str = ""
+    prices_seen: str = ""  # which prices the last cart shown carried, as a browser sends back
 
     async def open_shop(self) -> httpx.Response:
         page = await self.http.get("/")
         self.csrf = csrf_token(page.text)
         self.checkout_token = _token(page.text)
+        if match := PRICES_SEEN.search(page.text):
+            self.prices_seen = match.group(1)
         return page
 
     async def buy(
@@ -129,12 +133,15 @@ class Shopper:
         fields = {
             "_csrf_token": self.csrf,
             "checkout_token": self.checkout_token if token is None else token,
+            **({"prices_seen": self.prices_seen} if self.prices_seen else {}),
             **{f"qty-{sku}": q for sku, q in quantities.items()},
             **extra,
         }
         response = await self.http.post("/checkout", data=fields, headers=HTMX if htmx else {})
         if match := TOKEN.search(response.text):
             self.checkout_token = match.group(1)  # a re-rendered cart carries a fresh token
+        if match := PRICES_SEEN.search(response.text):
+            self.prices_seen = match.group(1)
         return response
 
     async def start_checkout(self, quantities: dict[str, str]) -> str:

@@ -1,0 +1,1 @@
+"""Orders out of the store: the owner's CSV export."""

@@ -1,0 +1,1 @@
+"""The owner's products page: prices, stock and whether each is on sale."""
