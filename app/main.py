@@ -28,6 +28,8 @@ from app.health import healthz
 from app.limits import RequestLimits
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
+from app.mail.outbox import MailSite
+from app.mail.sender import mail_sender
 from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
@@ -36,6 +38,7 @@ from app.orders.routes import (
     client_address,
     my_orders,
     my_orders_live,
+    order_page,
     stripe_webhook,
 )
 from app.orders.service import BuyRules, CheckoutTerms
@@ -119,6 +122,7 @@ def template_helpers(
         engine.engine.globals["new_checkout_token"] = new_checkout_token
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
         engine.engine.globals["live"] = live
+        engine.engine.globals["public_url"] = settings.public_url
 
     return configure
 
@@ -160,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
     timing = StreamTiming(settings.live_heartbeat_seconds, settings.live_lifetime_seconds)
     live = live_wiring(engine, settings.workers, timing)
+    mail = settings.mail
     return Litestar(
         route_handlers=[
             shop,
@@ -168,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             checkout_success,
             checkout_cancel,
             my_orders,
+            order_page,
             *([my_orders_live] if live.streaming else []),
             stripe_webhook,
             healthz,
@@ -201,7 +207,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[RequestLimits(), VisitorMiddleware(settings.secret_key, secure=settings.https)],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
-        lifespan=[store_database(engine), live_updates(live)],
+        lifespan=[
+            store_database(engine),
+            live_updates(live),
+            mail_sender(engine, settings.mail, MailSite(settings.public_url, mail.owner_email)),
+        ],
         on_startup=[announce_simulated_payments] if settings.sandbox_mode else [],
         on_shutdown=[gateway.close],
         state=State({"gateway": gateway}),

@@ -19,6 +19,8 @@ class Action(StrEnum):
     REFUND_REFUSED = "refund_refused"
     ACCEPTED = "accepted"
     SHIPPED = "shipped"
+    LINK_REVOKED = "link_revoked"
+    MAIL_RESENT = "mail_resent"
 
 
 async def record(

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.audit.trail import Action, record
 from app.live.notices import announce
+from app.orders.mailing import mail_on_arrow
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,11 @@ async def _audit(taken: Taken) -> None:
         )
 
 
+async def _mail(taken: Taken) -> None:
+    await mail_on_arrow(taken.arrow, taken.rows)
+
+
 Effect = Callable[[Taken], Awaitable[None]]
 # What every arrow that wins does, in its own transaction: the pages showing the order hear of
-# it at commit, and an owner's arrow is audited. Mail and stock join this list.
-EFFECTS: tuple[Effect, ...] = (_announce, _audit)
+# it at commit, an owner's arrow is audited, and the email it calls for joins the outbox.
+EFFECTS: tuple[Effect, ...] = (_announce, _audit, _mail)

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import MediaType, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Response, ServerSentEvent, Template
 
@@ -16,7 +16,9 @@ from app.errors import error_response
 from app.live.sse import LiveStreams, Since, event_stream, resume_from
 from app.orders.cancellation import cancel_checkout
 from app.orders.confirmation import confirm_checkout, handle_stripe_event
+from app.orders.links import order_by_link
 from app.orders.live import visitor_updates
+from app.orders.mailing import link_token_of
 from app.orders.queries import OrderNotFound, OrderStatus, order_for_session, visitor_orders
 from app.orders.receipt import receipt_for
 from app.orders.service import (
@@ -94,6 +96,7 @@ async def checkout_success(
         "receipt": receipt_for(order),
         "orders": await visitor_orders(visitor_id) if mine else [],
         "unconfirmed": unconfirmed,
+        "link_token": await link_token_of(order.id) if mine else None,
     }
     return Template("checkout/success.html", context=context)
 
@@ -121,6 +124,15 @@ async def my_orders(request: AnyRequest, visitor_id: VisitorId) -> Response[Any]
     if not is_htmx(request):
         return Redirect("/#orders", status_code=303)
     return Template("_orders.html", context={"orders": await visitor_orders(visitor_id)})
+
+
+@get("/order/{order_id:int}/{token:str}")
+async def order_page(order_id: FromPath[int], token: FromPath[str]) -> Template:
+    """An order's own page: the link in its emails, good on any device without the cookie."""
+    order = await order_by_link(order_id, token)
+    if order is None:
+        raise NotFoundException()
+    return Template("order.html", context={"order": order})
 
 
 @post("/webhooks/stripe", exclude_from_csrf=True, media_type=MediaType.JSON)

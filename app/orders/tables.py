@@ -75,6 +75,9 @@ class Order(Table, tablename="shop_order"):
     shipped_at = Timestamptz(null=True, default=None)
     carrier = Varchar(length=100, null=True, default=None)
     tracking_number = Varchar(length=100, null=True, default=None)
+    # The secret of the order's own page (/order/<id>/<token>): 192 random bits, replaced when
+    # the owner revokes it; compared in constant time (app/orders/links.py).
+    link_token = Varchar(length=64, null=True, default=None)
 
 
 class OrderLine(Table, tablename="shop_order_line"):

@@ -1,0 +1,77 @@
+"""The emails an arrow writes into the outbox, in its transaction: one per (order, kind, time)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from app.db import bound_engine
+from app.mail.compose import write
+from app.mail.outbox import MailSite, post, postbox_for
+from app.orders.tables import Order, OrderLine
+
+CONFIRMED = {"pay", "accept", "accept_refunded"}
+REFUNDED = {"refund_part", "refund_in_review", "refund_all"}
+SUBJECTS = {
+    "confirmed": "Order #{id} is confirmed",
+    "payment_failed": "Order #{id}: the payment did not go through",
+    "shipped": "Order #{id} has shipped",
+    "refunded": "Order #{id}: your refund",
+    "review": "Order #{id} needs your review",
+}
+_SET_LINK = "UPDATE shop_order SET link_token = {} WHERE id = {} AND link_token IS NULL"
+
+
+def order_link(site: MailSite, order_id: int, token: str) -> str:
+    return f"{site.public_url}/order/{order_id}/{token}"
+
+
+async def link_token_of(order_id: int) -> str:
+    """The order's link token; an order from before links gets one now (first writer wins)."""
+    await Order.raw(_SET_LINK, secrets.token_urlsafe(24), order_id)
+    row = await Order.select(Order.link_token).where(Order.id == order_id).first()
+    assert row is not None and row["link_token"]
+    return str(row["link_token"])
+
+
+async def mail_on_arrow(arrow: str, rows: list[dict[str, Any]]) -> None:
+    """The effect: the buyer's (or owner's) email for what arrow `arrow` did to each order."""
+    kind = _kind(arrow)
+    if kind is None:
+        return
+    engine = bound_engine()
+    site = postbox_for(engine).site
+    for row in rows:
+        order = await _order(row["id"])
+        occurrence = f"-{order['refunded_cents']}" if kind == "refunded" else ""
+        subject = SUBJECTS[kind].format(id=order["id"])
+        if kind == "review":
+            if not site.owner_email:
+                continue
+            owner_link = f"{site.public_url}/owner/orders/{order['id']}"
+            letter = write(kind, site.owner_email, subject, order=order, owner_link=owner_link)
+        else:
+            if not order["buyer_email"]:
+                continue
+            link = order_link(site, order["id"], await link_token_of(order["id"]))
+            full = order["refunded_cents"] >= (order["paid_cents"] or order["total_cents"])
+            name = order["ship_name"] or ""
+            to = order["buyer_email"]
+            letter = write(kind, to, subject, link, order=order, name=name, full=full)
+        await post(engine, f"order-{order['id']}-{kind}{occurrence}", letter, order_id=order["id"])
+
+
+def _kind(arrow: str) -> str | None:
+    if arrow in CONFIRMED:
+        return "confirmed"
+    if arrow in REFUNDED:
+        return "refunded"
+    return {"fail": "payment_failed", "ship": "shipped", "flag": "review"}.get(arrow)
+
+
+async def _order(order_id: int) -> dict[str, Any]:
+    order = await Order.select().where(Order.id == order_id).first()
+    assert order is not None
+    lines = OrderLine.select().where(OrderLine.order == order_id)
+    order["lines"] = await lines.order_by(OrderLine.id)
+    return order
