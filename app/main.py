@@ -29,13 +29,14 @@ from app.limits import RequestLimits
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
 from app.mail.outbox import MailSite
-from app.mail.sender import mail_sender
+from app.mail.sender import mail_sender, mail_time
 from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
     checkout_cancel,
     checkout_success,
     client_address,
+    find_my_orders,
     my_orders,
     my_orders_live,
     order_page,
@@ -58,10 +59,12 @@ from app.owner.routes import (
     owner_accept,
     owner_dashboard,
     owner_live,
+    owner_new_link,
     owner_order,
     owner_orders,
     owner_packing_slip,
     owner_refund,
+    owner_send_again,
     owner_ship,
 )
 from app.payments.gateway import PaymentGateway
@@ -123,6 +126,7 @@ def template_helpers(
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
         engine.engine.globals["live"] = live
         engine.engine.globals["public_url"] = settings.public_url
+        engine.engine.globals["mail_time"] = mail_time
 
     return configure
 
@@ -142,6 +146,8 @@ def owner_router(cookie: OwnerCookie, live: Live) -> Router:
             owner_refund,
             owner_accept,
             owner_ship,
+            owner_send_again,
+            owner_new_link,
             owner_packing_slip,
         ],
         guards=[owner_guard(cookie)],
@@ -174,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             checkout_cancel,
             my_orders,
             order_page,
+            find_my_orders,
             *([my_orders_live] if live.streaming else []),
             stripe_webhook,
             healthz,

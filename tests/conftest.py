@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -21,7 +21,9 @@ from app.owner.tables import BaseUser, SignInAttempt
 from app.settings import Settings, load_settings
 from tests.support.database import clean_environment, create_database, drop_database, migrate
 from tests.support.http import LiveServer, browser_like, csrf_token, free_port, running
-from tests.support.mail import Sink
+
+if TYPE_CHECKING:  # imported as a plugin below, so pytest rewrites its asserts
+    from tests.support.mail import Sink
 
 # In dependency order: a plugin imported by a later one is registered (and rewritten) first.
 pytest_plugins = [

@@ -19,7 +19,6 @@ SUBJECTS = {
     "refunded": "Order #{id}: your refund",
     "review": "Order #{id} needs your review",
 }
-_SET_LINK = "UPDATE shop_order SET link_token = {} WHERE id = {} AND link_token IS NULL"
 
 
 def order_link(site: MailSite, order_id: int, token: str) -> str:
@@ -28,7 +27,9 @@ def order_link(site: MailSite, order_id: int, token: str) -> str:
 
 async def link_token_of(order_id: int) -> str:
     """The order's link token; an order from before links gets one now (first writer wins)."""
-    await Order.raw(_SET_LINK, secrets.token_urlsafe(24), order_id)
+    await Order.update({Order.link_token: secrets.token_urlsafe(24)}).where(
+        (Order.id == order_id) & Order.link_token.is_null()
+    )
     row = await Order.select(Order.link_token).where(Order.id == order_id).first()
     assert row is not None and row["link_token"]
     return str(row["link_token"])

@@ -16,6 +16,7 @@ from app.errors import error_response
 from app.live.sse import LiveStreams, Since, event_stream, resume_from
 from app.orders.cancellation import cancel_checkout
 from app.orders.confirmation import confirm_checkout, handle_stripe_event
+from app.orders.finder import InvalidEmail, TooManyAsks, find_orders
 from app.orders.links import order_by_link
 from app.orders.live import visitor_updates
 from app.orders.mailing import link_token_of
@@ -133,6 +134,21 @@ async def order_page(order_id: FromPath[int], token: FromPath[str]) -> Template:
     if order is None:
         raise NotFoundException()
     return Template("order.html", context={"order": order})
+
+
+@post("/orders/find", status_code=200)
+async def find_my_orders(request: AnyRequest, client_address: ClientAddress) -> Response[Any]:
+    email = str((await request.form()).get("email", ""))[:320]
+    context: dict[str, Any] = {"find_email": email}
+    status = 200
+    try:
+        context["find_notice"] = await find_orders(email, client_address)
+    except InvalidEmail:
+        context["find_error"], status = "Enter the email address you paid with.", 422
+    except TooManyAsks as exc:
+        return error_response(request, 429, headers={"retry-after": str(exc.retry_after)})
+    template = "_find_orders.html" if is_htmx(request) else "find_orders.html"
+    return Template(template, context=context, status_code=status)
 
 
 @post("/webhooks/stripe", exclude_from_csrf=True, media_type=MediaType.JSON)
