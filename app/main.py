@@ -29,7 +29,7 @@ from app.limits import RequestLimits
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
 from app.mail.outbox import MailSite
-from app.mail.sender import mail_sender, mail_time
+from app.mail.sender import mail_sender
 from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
@@ -126,7 +126,6 @@ def template_helpers(
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
         engine.engine.globals["live"] = live
         engine.engine.globals["public_url"] = settings.public_url
-        engine.engine.globals["mail_time"] = mail_time
 
     return configure
 

@@ -81,8 +81,23 @@ async def resend(engine: Engine, mail_id: int, key: str) -> dict[str, Any] | Non
 
 
 async def order_mail(order_id: int) -> list[dict[str, Any]]:
-    """The emails of an order, oldest first, for the owner's timeline."""
-    return await Mail.select(
+    """The emails of an order, oldest first, each with how it went in words (`said`)."""
+    rows = await Mail.select(
         Mail.id, Mail.kind, Mail.to_address, Mail.subject, Mail.text_body, Mail.state,
         Mail.attempts, Mail.due_at, Mail.last_error, Mail.created_at, Mail.sent_at,
     ).where(Mail.order_id == order_id).order_by(Mail.id)  # fmt: skip
+    return [{**row, "said": _said(row)} for row in rows]
+
+
+def _said(row: dict[str, Any]) -> str:
+    state, error = MailState(row["state"]), row["last_error"]
+    if state is MailState.SENT:
+        return f"sent {row['sent_at']:%H:%M:%S} UTC" if row["sent_at"] else "sent"
+    if state is MailState.RETRYING:
+        next_try = time.strftime("%H:%M:%S", time.gmtime(row["due_at"]))
+        return f"retrying (next try at {next_try} UTC; {error})"
+    if state is MailState.FAILED:
+        return f"failed ({error})"
+    if state is MailState.NOT_SENT:
+        return str(error)
+    return "sending"

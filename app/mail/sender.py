@@ -163,8 +163,3 @@ def mail_sender(
                 await task
 
     return lifespan
-
-
-def mail_time(seconds: float) -> str:
-    """A unix time as the owner's timeline shows it."""
-    return time.strftime("%H:%M:%S", time.gmtime(seconds))

@@ -207,3 +207,38 @@ async def test_without_a_mail_server_each_email_is_logged_and_marked_not_sent(
     assert row["state"] == "not_sent" and row["last_error"] == NO_SERVER
     [line] = [r.getMessage() for r in caplog.records if "not sent" in r.getMessage()]
     assert "Order is confirmed" in line and "http://shop/order/1/secret" in line
+
+
+async def test_senders_racing_for_the_same_rows_send_each_once(
+    mailbox: Sink, stripe_store: Litestar, settings: Settings
+) -> None:
+    for n in range(30):
+        await Mail.insert(
+            Mail(key=f"race-{n}", kind="confirmed", to_address=f"race{n}@example.com",
+                 subject=f"Race {n}", text_body="t", html_body="<p>h</p>", queued_at=0.0,
+                 due_at=0.0)
+        )  # fmt: skip
+    senders = [Sender(settings.mail) for _ in range(4)]
+    while await mail_rows(state="queued"):
+        await asyncio.gather(*(sender.round() for sender in senders))
+    rows = await settled()
+    assert [row["state"] for row in rows] == ["sent"] * 30
+    await mailbox.wait_for(30)
+    await asyncio.sleep(0.5)
+    assert sorted(m.message["Subject"] for m in mailbox.arrived) == sorted(
+        f"Race {n}" for n in range(30)
+    )
+
+
+async def test_a_row_left_claimed_by_a_dead_sender_goes_out_when_its_lease_expires(
+    mailbox: Sink, stripe_store: Litestar
+) -> None:
+    # What a sender killed between claiming and marking leaves behind: its claim, then nothing.
+    await Mail.insert(
+        Mail(key="orphan", kind="confirmed", to_address="orphan@example.com", subject="Orphan",
+             text_body="t", html_body="h", queued_at=0.0, due_at=0.0, state="sending",
+             lease="dead", lease_until=1.0, attempts=1)
+    )  # fmt: skip
+    [row] = await settled(10)
+    assert row["state"] == "sent" and row["attempts"] == 2
+    await mailbox.wait_for(1, "orphan@example.com")

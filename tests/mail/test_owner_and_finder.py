@@ -120,3 +120,18 @@ async def test_find_my_orders_is_limited_per_client_and_per_email(
         csrf = csrf_token((await bad.get("/")).text)
         data = {"email": "not an email", "_csrf_token": csrf}
         assert (await bad.post("/orders/find", data=data)).status_code == 422
+
+
+async def test_the_owner_reads_the_servers_refusal(
+    shopper: Shopper, owner: OwnerBrowser, mailbox: Sink
+) -> None:
+    mailbox.replies[:] = ["550 5.1.1 mailbox unavailable"]
+    order_id = await paid_order(shopper)
+    for _ in range(200):
+        rows = await Mail.select(Mail.state)
+        if rows and rows[0]["state"] == "failed":
+            break
+        await asyncio.sleep(0.05)
+    page = await owner.page(f"/owner/orders/{order_id}")
+    assert 'data-state="failed"' in page.text
+    assert "failed (550 5.1.1 mailbox unavailable)" in page.text
