@@ -242,3 +242,18 @@ async def test_a_row_left_claimed_by_a_dead_sender_goes_out_when_its_lease_expir
     [row] = await settled(10)
     assert row["state"] == "sent" and row["attempts"] == 2
     await mailbox.wait_for(1, "orphan@example.com")
+
+
+async def test_a_server_slower_than_the_timeout_is_tried_again_under_the_same_message_id(
+    mailbox: Sink, stripe_store: Litestar
+) -> None:
+    mailbox.delays[:] = [4.0]  # MAIL_TIMEOUT_SECONDS is 3 in the tests
+    order_id = await stored_order("slow", MUG, status=OrderStatus.PENDING)
+    await take("pay", order_id, {Order.buyer_email: "slow@example.com"})
+    [row] = await settled(20)
+    assert row["state"] == "sent" and row["attempts"] == 2
+    # The stalled answer may still have been a delivery: the retry is then recognisable.
+    await asyncio.sleep(1.5)
+    arrived = mailbox.to("slow@example.com")
+    assert 1 <= len(arrived) <= 2
+    assert len({m.message["Message-ID"] for m in arrived}) == 1

@@ -41,9 +41,12 @@ class Sink:
     port: int
     arrived: list[Arrived] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)  # seconds to stall before answering
     controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delays:
+            await asyncio.sleep(self.delays.pop(0))
         if self.replies:
             return self.replies.pop(0)
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -86,9 +89,11 @@ def mailbox(smtp_sink: Sink) -> Iterator[Sink]:
     """The run's SMTP server, emptied and well-behaved for this test (and started again)."""
     smtp_sink.arrived.clear()
     smtp_sink.replies.clear()
+    smtp_sink.delays.clear()
     if smtp_sink.controller is None:
         smtp_sink.start()
     yield smtp_sink
     smtp_sink.replies.clear()
+    smtp_sink.delays.clear()
     if smtp_sink.controller is None:
         smtp_sink.start()
