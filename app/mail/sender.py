@@ -39,10 +39,6 @@ _CLAIM = """
 """
 
 
-class Permanent(Exception):
-    """The server refused for good (a 5xx reply)."""
-
-
 class Sender:
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
@@ -71,50 +67,60 @@ class Sender:
         async with atomic():
             until = now + self.settings.lease_seconds
             rows = await Mail.raw(_CLAIM, lease, until, now, now, BATCH, now, now)
-        for row in rows:
-            await self._deliver(row, lease)
+        if rows:
+            await self._deliver(rows, lease)
         return len(rows)
 
-    async def _deliver(self, row: dict[str, Any], lease: str) -> None:
-        mine = (Mail.id == row["id"]) & (Mail.lease == lease)
+    async def _deliver(self, rows: list[dict[str, Any]], lease: str) -> None:
+        """Send the claimed rows over one connection (a new one after any failure)."""
         if self.settings.smtp is None:
-            logger.info("mail (not sent, no SMTP_URL): %s %s", row["subject"], row["link"])
-            await _mark(mine, MailState.NOT_SENT, NO_SERVER)
+            for row in rows:
+                logger.info("mail (not sent, no SMTP_URL): %s %s", row["subject"], row["link"])
+                await _mark(_held(row, lease), MailState.NOT_SENT, NO_SERVER)
             return
+        client: aiosmtplib.SMTP | None = None
         try:
-            await self._send(row)
-        except Permanent as exc:
-            await self._mark_failed(mine, str(exc))
-            return
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            await self._retry(row, mine, f"{type(exc).__name__}: {exc}")
-            return
-        await _mark(mine, MailState.SENT, "", {Mail.sent_at: utcnow()})
+            for row in rows:
+                try:
+                    client = client or await self._connect()
+                    await client.send_message(message(row, self.settings.mail_from))
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                    await self._failed(row, lease, exc)
+                    await _close(client)
+                    client = None
+                    continue
+                await _mark(_held(row, lease), MailState.SENT, "", {Mail.sent_at: utcnow()})
+        finally:
+            await _close(client)
 
-    async def _send(self, row: dict[str, Any]) -> None:
+    async def _connect(self) -> aiosmtplib.SMTP:
         smtp = self.settings.smtp
         assert smtp is not None
-        msg = message(row, self.settings.mail_from)
-        try:
-            await aiosmtplib.send(
-                msg,
-                hostname=smtp.host,
-                port=smtp.port,
-                username=smtp.username,
-                password=smtp.password,
-                use_tls=smtp.use_tls,
-                start_tls=smtp.start_tls,
-                timeout=self.settings.timeout_seconds,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
+        client = aiosmtplib.SMTP(
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password,
+            use_tls=smtp.use_tls,
+            start_tls=smtp.start_tls,
+            timeout=self.settings.timeout_seconds,
+        )
+        await client.connect()
+        return client
+
+    async def _failed(self, row: dict[str, Any], lease: str, exc: Exception) -> None:
+        """A 5xx answer fails the row for good; anything else is tried again later."""
+        mine = _held(row, lease)
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
             codes = [refusal.code for refusal in exc.recipients]
+            said = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
             if codes and min(codes) >= 500:
-                raise Permanent("; ".join(f"{r.code} {r.message}" for r in exc.recipients)) from exc
-            raise
-        except aiosmtplib.SMTPResponseException as exc:
-            if exc.code >= 500:
-                raise Permanent(f"{exc.code} {exc.message}") from exc
-            raise
+                await self._mark_failed(mine, said)
+                return
+        elif isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500:
+            await self._mark_failed(mine, f"{exc.code} {exc.message}")
+            return
+        await self._retry(row, mine, f"{type(exc).__name__}: {exc}")
 
     async def _retry(self, row: dict[str, Any], mine: Any, error: str) -> None:
         wait = min(3600.0, self.settings.retry_seconds * 2 ** (row["attempts"] - 1))
@@ -127,6 +133,19 @@ class Sender:
     async def _mark_failed(self, mine: Any, error: str) -> None:
         logger.error("mail failed: %s", error[:200])
         await _mark(mine, MailState.FAILED, error)
+
+
+def _held(row: dict[str, Any], lease: str) -> Any:
+    """The row, as long as this claim still holds it (a lease that ran out lost it)."""
+    return (Mail.id == row["id"]) & (Mail.lease == lease)
+
+
+async def _close(client: aiosmtplib.SMTP | None) -> None:
+    if client is not None and client.is_connected:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            await client.quit()
+    if client is not None:
+        client.close()
 
 
 async def _mark(

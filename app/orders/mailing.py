@@ -8,7 +8,7 @@ from typing import Any
 from app.db import bound_engine
 from app.mail.compose import write
 from app.mail.outbox import MailSite, post, postbox_for
-from app.orders.tables import Order, OrderLine
+from app.orders.tables import Order
 
 CONFIRMED = {"pay", "accept", "accept_refunded"}
 REFUNDED = {"refund_part", "refund_in_review", "refund_all"}
@@ -19,6 +19,19 @@ SUBJECTS = {
     "refunded": "Order #{id}: your refund",
     "review": "Order #{id} needs your review",
 }
+
+
+_FIELDS = (
+    "id", "currency", "total_cents", "shipping_cents", "paid_cents", "refunded_cents",
+    "buyer_email", "ship_name", "carrier", "tracking_number", "review_reason", "link_token",
+)  # fmt: skip
+_ORDER_WITH_LINES = """
+    SELECT o.id, o.currency, o.total_cents, o.shipping_cents, o.paid_cents, o.refunded_cents,
+           o.buyer_email, o.ship_name, o.carrier, o.tracking_number, o.review_reason,
+           o.link_token, l.name, l.quantity, l.unit_price_cents AS price
+      FROM shop_order AS o LEFT JOIN shop_order_line AS l ON l."order" = o.id
+     WHERE o.id = {} ORDER BY l.id
+"""
 
 
 def order_link(site: MailSite, order_id: int, token: str) -> str:
@@ -54,7 +67,7 @@ async def mail_on_arrow(arrow: str, rows: list[dict[str, Any]]) -> None:
         else:
             if not order["buyer_email"]:
                 continue
-            link = order_link(site, order["id"], await link_token_of(order["id"]))
+            link = order_link(site, order["id"], order["link_token"])
             full = order["refunded_cents"] >= (order["paid_cents"] or order["total_cents"])
             name = order["ship_name"] or ""
             to = order["buyer_email"]
@@ -71,8 +84,14 @@ def _kind(arrow: str) -> str | None:
 
 
 async def _order(order_id: int) -> dict[str, Any]:
-    order = await Order.select().where(Order.id == order_id).first()
-    assert order is not None
-    lines = OrderLine.select().where(OrderLine.order == order_id)
-    order["lines"] = await lines.order_by(OrderLine.id)
+    """The order and its lines in one query: this runs inside every arrow's transaction."""
+    rows = await Order.raw(_ORDER_WITH_LINES, order_id)
+    order = {name: rows[0][name] for name in _FIELDS}
+    order["lines"] = [
+        {"name": row["name"], "quantity": row["quantity"], "unit_price_cents": row["price"]}
+        for row in rows
+        if row["name"] is not None
+    ]
+    if not order["link_token"]:  # an order from before links: it gets one now
+        order["link_token"] = await link_token_of(order_id)
     return order
