@@ -49,8 +49,11 @@ async def orders(n: int, tag: str) -> list[int]:
     ).returning(Order.id)  # fmt: skip
     ids = [row["id"] for row in rows]
     await OrderLine.insert(
-        *(OrderLine(order=i, sku="mug-350", name="Mug", unit_price_cents=1800, quantity=1) for i in ids)
-    )  # fmt: skip
+        *(
+            OrderLine(order=i, sku="mug-350", name="Mug", unit_price_cents=1800, quantity=1)
+            for i in ids
+        )
+    )
     return ids
 
 
@@ -101,7 +104,7 @@ async def run(url: str, port: int, sink: Sink) -> None:
             rcpt = f"late{order_id}@bench.test"
             await lifecycle.take("pay", order_id, {Order.buyer_email: rcpt})
             committed = time.perf_counter()
-            while rcpt not in sink.arrived:
+            while rcpt not in sink.arrived:  # noqa: ASYNC110 - the sink is another thread
                 await asyncio.sleep(0.001)
             waits.append((sink.arrived[rcpt] - committed) * 1000)
         task.cancel()

@@ -257,3 +257,17 @@ async def test_a_server_slower_than_the_timeout_is_tried_again_under_the_same_me
     arrived = mailbox.to("slow@example.com")
     assert 1 <= len(arrived) <= 2
     assert len({m.message["Message-ID"] for m in arrived}) == 1
+
+
+async def test_a_delayed_payment_that_fails_tells_the_buyer_nothing_was_charged(
+    mailbox: Sink, stripe_store: Litestar
+) -> None:
+    order_id = await stored_order("delayed", MUG, status=OrderStatus.PROCESSING)
+    given_up = await stored_order("no-session", MUG, status=OrderStatus.PENDING)
+    await take("fail", order_id, {Order.buyer_email: "late@example.com"})
+    await take("give_up", given_up)  # no payment was ever tried: nobody to tell
+    rows = await settled()
+    assert [(row["kind"], row["order_id"]) for row in rows] == [("payment_failed", order_id)]
+    await mailbox.wait_for(1, "late@example.com")
+    [mail] = mailbox.arrived
+    assert "Nothing was charged" in mail.text and "Nothing was charged" in mail.html
