@@ -42,10 +42,12 @@ class Sink:
     arrived: list[Arrived] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)  # seconds to stall before answering
+    stalled: int = 0  # how many answers were stalled so far
     controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delays:
+            self.stalled += 1
             await asyncio.sleep(self.delays.pop(0))
         if self.replies:
             return self.replies.pop(0)
@@ -90,6 +92,7 @@ def mailbox(smtp_sink: Sink) -> Iterator[Sink]:
     smtp_sink.arrived.clear()
     smtp_sink.replies.clear()
     smtp_sink.delays.clear()
+    smtp_sink.stalled = 0
     if smtp_sink.controller is None:
         smtp_sink.start()
     yield smtp_sink
