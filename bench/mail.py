@@ -6,7 +6,6 @@ Needs the dev extra (aiosmtpd, the local SMTP sink) and PostgreSQL (BENCH_DATABA
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import statistics
 import time
@@ -108,9 +107,8 @@ async def run(url: str, port: int, sink: Sink) -> None:
             while rcpt not in sink.arrived:  # noqa: ASYNC110 - the sink is another thread
                 await asyncio.sleep(0.001)
             waits.append((sink.arrived[rcpt] - committed) * 1000)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        sender.stop()
+        await task
         cuts = statistics.quantiles(waits, n=100)
         print(f"commit to arrival at the SMTP server: p50 {cuts[49]:.1f} ms, p99 {cuts[98]:.1f} ms")
     finally:

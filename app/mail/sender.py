@@ -43,12 +43,18 @@ class Sender:
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
         self._due = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         self._due.set()
 
+    def stop(self) -> None:
+        """Finish the message under way and stop (what is claimed and unsent waits its lease)."""
+        self._stopping = True
+        self._due.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             self._due.clear()
             try:
                 busy = await self.round()
@@ -81,6 +87,8 @@ class Sender:
         client: aiosmtplib.SMTP | None = None
         try:
             for row in rows:
+                if self._stopping:
+                    break
                 try:
                     client = client or await self._connect()
                     await client.send_message(message(row, self.settings.mail_from))
@@ -177,8 +185,14 @@ def mail_sender(
             yield
         finally:
             postbox.wakers.remove(sender.wake)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Stopped, not cancelled: a task cancelled inside a transaction can keep its pooled
+            # connection, and closing the pool then waits for it forever.
+            sender.stop()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), settings.timeout_seconds + 5)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return lifespan
