@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formatdate
+from email.utils import formatdate
 from functools import cache
 from typing import Any
 
@@ -63,7 +63,7 @@ def message(row: dict[str, Any], mail_from: str) -> EmailMessage:
     msg["From"] = mail_from
     msg["To"] = one_line(row["to_address"], 320)
     msg["Subject"] = one_line(row["subject"])
-    msg["Date"] = format_datetime(row["created_at"]) if row.get("created_at") else formatdate()
+    msg["Date"] = formatdate(row["queued_at"])  # when it was written: the same on every try
     msg["Message-ID"] = message_id(row["id"], row["key"], mail_from)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row["text_body"])
