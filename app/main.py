@@ -216,7 +216,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[
             store_database(engine),
             live_updates(live),
-            mail_sender(engine, settings.mail, MailSite(settings.public_url, mail.owner_email)),
+            mail_sender(
+                engine,
+                mail,
+                MailSite(settings.public_url, mail.owner_email, mail.owner_hears_of_sales),
+            ),
         ],
         on_startup=[announce_simulated_payments] if settings.sandbox_mode else [],
         on_shutdown=[gateway.close],

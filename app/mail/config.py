@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from urllib.parse import unquote, urlsplit
 
+_ON = {"1", "true", "yes", "on"}
 DEFAULT_FROM = "Corner Roastery <shop@localhost>"
 
 
@@ -25,6 +26,7 @@ class MailSettings:
     smtp: SmtpServer | None = None  # None: every email is written and logged, never sent
     mail_from: str = DEFAULT_FROM
     owner_email: str | None = None
+    owner_hears_of_sales: bool = False  # OWNER_EMAIL_SALES=on: an email per paid order too
     poll_seconds: float = 5.0
     retry_seconds: float = 30.0  # the first retry's wait; doubled each time, at most an hour
     lease_seconds: float = 120.0  # a claim not marked by then is taken up again
@@ -42,6 +44,7 @@ def load_mail_settings(env: Mapping[str, str]) -> MailSettings:
         smtp=smtp_server(env.get("SMTP_URL", "").strip()),
         mail_from=mail_from,
         owner_email=owner,
+        owner_hears_of_sales=(env.get("OWNER_EMAIL_SALES") or "").strip().lower() in _ON,
         poll_seconds=_seconds(env, "MAIL_POLL_SECONDS", 5.0, 0.05, 3600),
         retry_seconds=_seconds(env, "MAIL_RETRY_SECONDS", 30.0, 0.05, 3600),
         lease_seconds=_seconds(env, "MAIL_LEASE_SECONDS", 120.0, 0.5, 3600),

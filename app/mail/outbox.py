@@ -19,6 +19,7 @@ class MailSite:
 
     public_url: str = "http://127.0.0.1:8000"
     owner_email: str | None = None
+    owner_hears_of_sales: bool = False
 
 
 @dataclass(slots=True)

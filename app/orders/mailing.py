@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from app.db import bound_engine
+from app.db import Engine, bound_engine
 from app.mail.compose import write
 from app.mail.outbox import MailSite, post, postbox_for
+from app.money import format_money
 from app.orders.tables import Order
 
 CONFIRMED = {"pay", "accept", "accept_refunded"}
@@ -18,6 +19,7 @@ SUBJECTS = {
     "shipped": "Order #{id} has shipped",
     "refunded": "Order #{id}: your refund",
     "review": "Order #{id} needs your review",
+    "sale": "Order #{id} is paid: {total}",
 }
 
 
@@ -58,7 +60,7 @@ async def mail_on_arrow(arrow: str, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         order = await _order(row["id"])
         occurrence = f"-{order['refunded_cents']}" if kind == "refunded" else ""
-        subject = SUBJECTS[kind].format(id=order["id"])
+        subject = SUBJECTS[kind].format(id=order["id"], total="")
         if kind == "review":
             if not site.owner_email:
                 continue
@@ -73,6 +75,17 @@ async def mail_on_arrow(arrow: str, rows: list[dict[str, Any]]) -> None:
             to = order["buyer_email"]
             letter = write(kind, to, subject, link, order=order, name=name, full=full)
         await post(engine, f"order-{order['id']}-{kind}{occurrence}", letter, order_id=order["id"])
+        if kind == "confirmed" and site.owner_email and site.owner_hears_of_sales:
+            await _tell_owner_of_sale(engine, site, order)
+
+
+async def _tell_owner_of_sale(engine: Engine, site: MailSite, order: dict[str, Any]) -> None:
+    assert site.owner_email
+    total = format_money(order["total_cents"], order["currency"])
+    subject = SUBJECTS["sale"].format(id=order["id"], total=total)
+    owner_link = f"{site.public_url}/owner/orders/{order['id']}"
+    letter = write("sale", site.owner_email, subject, order=order, owner_link=owner_link)
+    await post(engine, f"order-{order['id']}-sale", letter, order_id=order["id"])
 
 
 def _kind(arrow: str) -> str | None:

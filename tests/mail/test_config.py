@@ -32,3 +32,8 @@ def test_wrong_mail_settings_are_refused_at_start(
 ) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({**test_env, name: value})
+
+
+def test_the_owner_hears_of_sales_only_when_asked(test_env: dict[str, str]) -> None:
+    assert not load_settings(test_env).mail.owner_hears_of_sales
+    assert load_settings({**test_env, "OWNER_EMAIL_SALES": "on"}).mail.owner_hears_of_sales

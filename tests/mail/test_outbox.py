@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 
 import pytest
 from litestar import Litestar
 
-from app.db import atomic
+from app.db import atomic, bound_engine
 from app.mail.config import MailSettings
+from app.mail.outbox import postbox_for
 from app.mail.sender import NO_SERVER, Sender
 from app.mail.tables import Mail
 from app.orders.lifecycle import take
@@ -271,3 +273,26 @@ async def test_a_delayed_payment_that_fails_tells_the_buyer_nothing_was_charged(
     await mailbox.wait_for(1, "late@example.com")
     [mail] = mailbox.arrived
     assert "Nothing was charged" in mail.text and "Nothing was charged" in mail.html
+
+
+async def test_the_owner_hears_of_each_sale_only_when_asked(
+    mailbox: Sink, stripe_store: Litestar
+) -> None:
+    postbox = postbox_for(bound_engine())
+    quiet = postbox.site
+    first = await stored_order("sale-quiet", MUG, status=OrderStatus.PENDING)
+    await take("pay", first, {Order.buyer_email: "quiet@example.com"})
+    postbox.site = dataclasses.replace(quiet, owner_hears_of_sales=True)  # OWNER_EMAIL_SALES=on
+    try:
+        second = await stored_order("sale-told", MUG, status=OrderStatus.PENDING)
+        await take("pay", second, {Order.buyer_email: "told@example.com"})
+    finally:
+        postbox.site = quiet
+    rows = await settled()
+    assert [(row["order_id"], row["kind"]) for row in rows] == [
+        (first, "confirmed"), (second, "confirmed"), (second, "sale"),
+    ]  # fmt: skip
+    await mailbox.wait_for(1, "owner@roastery.test")
+    [sale] = mailbox.to("owner@roastery.test")
+    assert sale.message["Subject"] == f"Order #{second} is paid: $18.90"
+    assert "told@example.com" in sale.text
