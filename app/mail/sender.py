@@ -13,8 +13,9 @@ from typing import Any
 
 import aiosmtplib
 from piccolo.columns import Column
+from piccolo.engine.postgres import PostgresEngine
 
-from app.db import Engine, atomic, utcnow
+from app.db import Engine, atomic, bound_engine, utcnow
 from app.mail.compose import message
 from app.mail.config import MailSettings
 from app.mail.outbox import MailSite, postbox_for
@@ -32,7 +33,7 @@ _CLAIM = """
      WHERE id IN (SELECT id FROM shop_mail
                    WHERE (state IN ('queued', 'retrying') AND due_at <= {})
                       OR (state = 'sending' AND lease_until < {})
-                   ORDER BY id LIMIT {})
+                   ORDER BY id LIMIT {}{skip_locked})
        AND ((state IN ('queued', 'retrying') AND due_at <= {})
             OR (state = 'sending' AND lease_until < {}))
     RETURNING id, key, to_address, subject, text_body, html_body, link, attempts, queued_at
@@ -44,6 +45,9 @@ class Sender:
         self.settings = settings
         self._due = asyncio.Event()
         self._stopping = False
+        # PostgreSQL: senders skip each other's rows instead of queueing behind their locks.
+        skip = " FOR UPDATE SKIP LOCKED" if isinstance(bound_engine(), PostgresEngine) else ""
+        self._claim = _CLAIM.replace("{skip_locked}", skip)
 
     def wake(self) -> None:
         self._due.set()
@@ -72,7 +76,7 @@ class Sender:
         now = time.time()
         async with atomic():
             until = now + self.settings.lease_seconds
-            rows = await Mail.raw(_CLAIM, lease, until, now, now, BATCH, now, now)
+            rows = await Mail.raw(self._claim, lease, until, now, now, BATCH, now, now)
         if rows:
             await self._deliver(rows, lease)
         return len(rows)
