@@ -27,6 +27,8 @@ from app.health import healthz
 from app.limits import RequestLimits
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
+from app.mail.outbox import MailSite
+from app.mail.sender import mail_sender
 from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
@@ -34,8 +36,10 @@ from app.orders.routes import (
     checkout_receipt,
     checkout_success,
     client_address,
+    find_my_orders,
     my_orders,
     my_orders_live,
+    order_page,
     stripe_webhook,
 )
 from app.orders.service import BuyRules, CheckoutTerms
@@ -57,10 +61,12 @@ from app.owner.routes import (
     owner_accept,
     owner_dashboard,
     owner_live,
+    owner_new_link,
     owner_order,
     owner_orders,
     owner_packing_slip,
     owner_refund,
+    owner_send_again,
     owner_ship,
 )
 from app.payments.gateway import PaymentGateway
@@ -122,6 +128,7 @@ def template_helpers(
         engine.engine.globals["new_checkout_token"] = new_checkout_token
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
         engine.engine.globals["live"] = live
+        engine.engine.globals["public_url"] = settings.public_url
 
     return configure
 
@@ -141,6 +148,8 @@ def owner_router(cookie: OwnerCookie, live: Live) -> Router:
             owner_refund,
             owner_accept,
             owner_ship,
+            owner_send_again,
+            owner_new_link,
             owner_packing_slip,
             owner_products,
             owner_update_product,
@@ -166,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
     timing = StreamTiming(settings.live_heartbeat_seconds, settings.live_lifetime_seconds)
     live = live_wiring(engine, settings.workers, timing)
+    mail = settings.mail
     return Litestar(
         route_handlers=[
             shop,
@@ -175,6 +185,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             checkout_success,
             checkout_cancel,
             my_orders,
+            order_page,
+            find_my_orders,
             *([my_orders_live] if live.streaming else []),
             stripe_webhook,
             healthz,
@@ -204,7 +216,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[RequestLimits(), VisitorMiddleware(settings.secret_key, secure=settings.https)],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
-        lifespan=[store_database(engine), live_updates(live)],
+        lifespan=[
+            store_database(engine),
+            live_updates(live),
+            mail_sender(
+                engine,
+                mail,
+                MailSite(settings.public_url, mail.owner_email, mail.owner_hears_of_sales),
+            ),
+        ],
         on_startup=[announce_simulated_payments] if settings.sandbox_mode else [],
         on_shutdown=[gateway.close],
         state=State({"gateway": gateway}),

@@ -5,13 +5,14 @@ from piccolo.table import Table
 
 from app.audit.tables import AuditEntry
 from app.catalog.tables import Product
+from app.mail.tables import Mail, MailWindow
 from app.orders.tables import BuyWindow, Order, OrderChange, OrderLine, ReconcileRun, StripeEvent
 from app.owner.tables import BaseUser, OwnerSession, SignInAttempt
 from app.settings import PROJECT_ROOT
 
 STORE_TABLES: tuple[type[Table], ...] = (
     Product, Order, OrderLine, StripeEvent, BuyWindow, OrderChange, ReconcileRun,
-    OwnerSession, SignInAttempt, AuditEntry,
+    OwnerSession, SignInAttempt, AuditEntry, Mail, MailWindow,
 )  # fmt: skip
 # Piccolo's own user table (its app "user" migrates it), bound to the same database.
 BOUND_TABLES: tuple[type[Table], ...] = (*STORE_TABLES, BaseUser)

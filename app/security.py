@@ -50,5 +50,10 @@ def security_headers(csp: str) -> BeforeMessageSendHookHandler:
             # Every answer of the owner's side, redirects and errors too: never kept, never indexed.
             headers["cache-control"] = "no-store"
             headers["x-robots-tag"] = "noindex, nofollow"
+        if scope["path"].startswith("/order/"):
+            # An order's own page: its URL is the secret, so it is never kept, indexed or passed on.
+            headers["cache-control"] = "no-store"
+            headers["x-robots-tag"] = "noindex, nofollow"
+            headers["referrer-policy"] = "no-referrer"
 
     return add_headers

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from app.mail.config import MailSettings, load_mail_settings
 from app.payments.countries import STRIPE_SHIPS_TO
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,7 @@ class Settings:
     # Live streams: a heartbeat comment this often, and a reconnect after this long.
     live_heartbeat_seconds: float = 15.0
     live_lifetime_seconds: float = 600.0
+    mail: MailSettings = field(default_factory=MailSettings)
     # The mounted sandbox keeps its own database, never the store's.
     sandbox_database: DatabaseSettings = DatabaseSettings(
         sqlite_path=PROJECT_ROOT / "stripe_sandbox.sqlite3"
@@ -102,6 +104,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers=int(_number(env, "WEB_CONCURRENCY", "1", 1, 512, whole=True)),
         live_heartbeat_seconds=_number(env, "LIVE_HEARTBEAT_SECONDS", "15", 1, 300),
         live_lifetime_seconds=_number(env, "LIVE_LIFETIME_SECONDS", "600", 5, 86_400),
+        mail=_mail(env),
         sandbox_database=DatabaseSettings(
             url=env.get("SANDBOX_DATABASE_URL") or None,
             sqlite_path=Path(
@@ -134,6 +137,13 @@ def _refuse_fake_payments_in_public(
             "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or STRIPE_SANDBOX=on for a public demo "
             "whose payments are simulated."
         )
+
+
+def _mail(env: Mapping[str, str]) -> MailSettings:
+    try:
+        return load_mail_settings(env)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

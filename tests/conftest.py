@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -14,6 +14,7 @@ from litestar import Litestar
 from app.audit.tables import AuditEntry
 from app.catalog.service import seed_products
 from app.catalog.tables import Product
+from app.mail.tables import Mail, MailWindow
 from app.main import bind_store_tables, create_app
 from app.orders.tables import Order, ReconcileRun, StripeEvent
 from app.owner.tables import BaseUser, SignInAttempt
@@ -21,17 +22,21 @@ from app.settings import Settings, load_settings
 from tests.support.database import clean_environment, create_database, drop_database, migrate
 from tests.support.http import LiveServer, browser_like, csrf_token, free_port, running
 
+if TYPE_CHECKING:  # imported as a plugin below, so pytest rewrites its asserts
+    from tests.support.mail import Sink
+
 # In dependency order: a plugin imported by a later one is registered (and rewritten) first.
 pytest_plugins = [
     "tests.support.stripe_sandbox",
     "tests.support.checkout",
     "tests.support.owner",
     "tests.support.browser",
+    "tests.support.mail",
 ]
 
 
 @pytest.fixture(scope="session")
-def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def test_env(tmp_path_factory: pytest.TempPathFactory, smtp_sink: Sink) -> Iterator[dict[str, str]]:
     """The environment a store process of this run gets: its database, key and address."""
     admin_url = os.environ.get("TEST_DATABASE_URL")
     database, created = create_database(admin_url)
@@ -46,6 +51,13 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
         "DEBUG": "0",
         # Tests Buy many times from one address; tests/orders/test_buy_limits.py sets its own.
         "CHECKOUT_LIMIT_PER_MINUTE": "0",
+        # Every store of the run sends to one real SMTP server in this process; retries are quick.
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp_sink.port}",
+        "MAIL_FROM": "Corner Roastery <shop@roastery.test>",
+        "OWNER_EMAIL": "owner@roastery.test",
+        "MAIL_POLL_SECONDS": "2",
+        "MAIL_RETRY_SECONDS": "0.3",
+        "MAIL_TIMEOUT_SECONDS": "3",
         # The sandbox the store mounts when it has no Stripe keys keeps its own database.
         "SANDBOX_SQLITE_PATH": str(tmp_path_factory.mktemp("mounted") / "sandbox.sqlite3"),
     }
@@ -78,6 +90,8 @@ async def fresh_store(settings: Settings) -> None:
     """Each test starts with no orders, no owners and the seeded catalogue at its prices."""
     bind_store_tables(settings.database)
     await StripeEvent.delete(force=True)
+    await Mail.delete(force=True)
+    await MailWindow.delete(force=True)
     await Order.delete(force=True)  # lines and status changes go with their orders (CASCADE)
     await ReconcileRun.delete(force=True)
     for table in (SignInAttempt, AuditEntry, BaseUser):  # sessions go with their owners

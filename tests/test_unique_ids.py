@@ -37,8 +37,12 @@ async def test_the_shop_the_receipt_and_the_owners_pages_repeat_no_id(
     await Order.update({Order.status: OrderStatus.NEEDS_REVIEW.value}).where(Order.id == flagged)
     session_id = await shopper.start_checkout({"mug-350": "1"})
     await pay(store_sandbox, session_id)
+    [link] = await Order.select(Order.link_token).where(Order.id == order_id)
+    find = {"email": "ada@example.com", "_csrf_token": shopper.csrf}
     pages = {
         "shop": (await shopper.http.get("/")).text,
+        "order link": (await shopper.http.get(f"/order/{order_id}/{link['link_token']}")).text,
+        "find my orders": (await shopper.http.post("/orders/find", data=find)).text,
         "success": (await shopper.success(session_id)).text,
         "order": (await owner.page(f"/owner/orders/{order_id}")).text,
         "dashboard": (await owner.page("/owner/")).text,

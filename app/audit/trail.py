@@ -24,6 +24,8 @@ class Action(StrEnum):
     STOCK_CORRECTED = "stock_corrected"
     SALE_CHANGED = "sale_changed"
     EXPORTED = "exported"
+    LINK_REVOKED = "link_revoked"
+    MAIL_RESENT = "mail_resent"
 
 
 async def record(

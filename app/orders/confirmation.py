@@ -116,7 +116,9 @@ async def _apply_session(
         logger.error("session %s does not belong to order %s", session.id, order.id)
         return
     if failed:
-        await take("fail", order.id)
+        # The buyer's email, so they hear that nothing was charged (a delayed method failed).
+        email = {Order.buyer_email: session.customer_email} if session.customer_email else None
+        await take("fail", order.id, email)
     elif session.status == "expired":
         await take("expire", order.id)
     elif session.status == "complete" and session.payment_status == "unpaid":

@@ -9,6 +9,7 @@ from typing import Any
 from app.audit.trail import Action, record
 from app.live.notices import announce
 from app.orders.holds import settle_stock
+from app.orders.mailing import mail_on_arrow
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,12 @@ async def _stock(taken: Taken) -> None:
     await settle_stock(taken.arrow, [row["id"] for row in taken.rows])
 
 
+async def _mail(taken: Taken) -> None:
+    await mail_on_arrow(taken.arrow, taken.rows)
+
+
 Effect = Callable[[Taken], Awaitable[None]]
 # What every arrow that wins does, in its own transaction: stock held at Buy is released or
-# taken, the pages showing the order hear of it at commit, and an owner's arrow is audited.
-EFFECTS: tuple[Effect, ...] = (_stock, _announce, _audit)
+# taken, the pages showing the order hear of it at commit, an owner's arrow is audited, and the
+# email it calls for joins the outbox.
+EFFECTS: tuple[Effect, ...] = (_stock, _announce, _audit, _mail)

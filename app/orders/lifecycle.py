@@ -57,7 +57,7 @@ ARROWS: tuple[Arrow, ...] = (
     Arrow("give_up", "fail", (S.PENDING,), S.FAILED, G.NO_SESSION),
     Arrow("process", "process", (S.PENDING,), S.PROCESSING),
     Arrow("pay", "pay", ACTIVE, S.PAID, sets=(*_PAID_AT, *_CHARGE)),
-    Arrow("fail", "fail", ACTIVE, S.FAILED),
+    Arrow("fail", "fail", ACTIVE, S.FAILED, sets=("buyer_email",)),
     Arrow("expire", "expire", (S.PENDING,), S.EXPIRED),
     Arrow("cancel", "cancel", (S.PENDING,), S.CANCELED),
     Arrow("flag", "review", (*ACTIVE, *CLOSED), S.NEEDS_REVIEW, sets=("review_reason", *_CHARGE)),

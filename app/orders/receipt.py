@@ -1,12 +1,16 @@
-"""What the success page tells the buyer about their order, by where the order is."""
+"""The success page: what it tells the buyer about their order, by where the order is."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from app.money import format_money
-from app.orders.queries import OrderView
+from app.orders.confirmation import confirm_checkout
+from app.orders.listing import ListedOrder, visitor_orders
+from app.orders.mailing import link_token_of
+from app.orders.queries import OrderView, order_for_session
 from app.orders.tables import OrderStatus
+from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable
 
 S = OrderStatus
 _WAITING = (
@@ -51,3 +55,43 @@ def receipt_for(order: OrderView) -> Receipt:
         "refunded": format_money(order.refunded_cents, order.currency),
     }
     return Receipt(heading.format(**values), text.format(**values))
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptPage:
+    """The success page: the order (None if it is not this visitor's), My orders, its link."""
+
+    order: OrderView | None
+    orders: list[ListedOrder]
+    link_token: str | None = None
+    unconfirmed: bool = False  # Stripe could not be asked: the order as we last knew it
+    status_code: int = 200
+
+    def context(self) -> dict[str, object]:
+        return {
+            "order": self.order,
+            "receipt": receipt_for(self.order) if self.order else None,
+            "orders": self.orders,
+            "link_token": self.link_token,
+            "unconfirmed": self.unconfirmed,
+        }
+
+
+async def receipt_page(
+    gateway: PaymentGateway | None, session_id: str, visitor_id: str
+) -> ReceiptPage | None:
+    """None if no order has the session. With a gateway Stripe is asked first (the buyer just
+    came back from it); without one the order is read as it is (the receipt's re-fetch)."""
+    unconfirmed = False
+    try:
+        order = await (
+            confirm_checkout(gateway, session_id) if gateway else order_for_session(session_id)
+        )
+    except PaymentServiceUnavailable:
+        order, unconfirmed = await order_for_session(session_id), True
+    if order is None:
+        return None
+    if order.visitor_id != visitor_id:
+        return ReceiptPage(None, [])
+    orders = await visitor_orders(visitor_id)
+    return ReceiptPage(order, orders, await link_token_of(order.id), unconfirmed)

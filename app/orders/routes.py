@@ -8,18 +8,20 @@ from typing import Any
 from litestar import MediaType, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Response, ServerSentEvent, Template
 
 from app.errors import error_response
 from app.live.sse import LiveStreams, Since, event_stream, resume_from
 from app.orders.cancellation import cancel_checkout
-from app.orders.confirmation import confirm_checkout, handle_stripe_event
+from app.orders.confirmation import handle_stripe_event
+from app.orders.finder import InvalidEmail, TooManyAsks, find_orders
+from app.orders.links import order_by_link
 from app.orders.listing import visitor_orders
 from app.orders.live import visitor_updates
-from app.orders.queries import OrderNotFound, OrderStatus, order_for_session
-from app.orders.receipt import receipt_for
+from app.orders.queries import OrderNotFound, OrderStatus
+from app.orders.receipt import receipt_page
 from app.orders.refusals import CartChanged, CheckoutClosed, CheckoutStillPreparing, InvalidCart
 from app.orders.service import AlreadyPaid, BuyRules, CheckoutTerms, place_order
 from app.orders.throttle import TooManyBuys, TrustedProxies
@@ -76,22 +78,10 @@ async def checkout(
 async def checkout_success(
     visitor_id: VisitorId, gateway: Gateway, session_id: FromQuery[str | None] = None
 ) -> Template:
-    session_id = _valid_session_id(session_id)
-    unconfirmed = False
-    try:
-        order = await confirm_checkout(gateway, session_id)
-    except PaymentServiceUnavailable:
-        order, unconfirmed = await order_for_session(session_id), True
-    if order is None:
+    page = await receipt_page(gateway, _valid_session_id(session_id), visitor_id)
+    if page is None:
         raise NotFoundException()
-    mine = order.visitor_id == visitor_id
-    context = {
-        "order": order if mine else None,
-        "receipt": receipt_for(order),
-        "orders": await visitor_orders(visitor_id) if mine else [],
-        "unconfirmed": unconfirmed,
-    }
-    return Template("checkout/success.html", context=context)
+    return Template("checkout/success.html", context=page.context())
 
 
 @get("/checkout/receipt")
@@ -102,11 +92,10 @@ async def checkout_receipt(
     session_id = _valid_session_id(session_id)
     if not is_htmx(request):
         return Redirect(f"/checkout/success?session_id={session_id}", status_code=303)
-    order = await order_for_session(session_id)
-    if order is None or order.visitor_id != visitor_id:
+    page = await receipt_page(None, session_id, visitor_id)
+    if page is None or page.order is None:
         raise NotFoundException()
-    context = {"order": order, "receipt": receipt_for(order)}
-    return Template("checkout/_receipt.html", context=context)
+    return Template("checkout/_receipt.html", context=page.context())
 
 
 @get("/checkout/cancel")
@@ -132,6 +121,30 @@ async def my_orders(request: AnyRequest, visitor_id: VisitorId) -> Response[Any]
     if not is_htmx(request):
         return Redirect("/#orders", status_code=303)
     return Template("_orders.html", context={"orders": await visitor_orders(visitor_id)})
+
+
+@get("/order/{order_id:int}/{token:str}")
+async def order_page(order_id: FromPath[int], token: FromPath[str]) -> Template:
+    """An order's own page: the link in its emails, good on any device without the cookie."""
+    order = await order_by_link(order_id, token)
+    if order is None:
+        raise NotFoundException()
+    return Template("order.html", context={"order": order})
+
+
+@post("/orders/find", status_code=200)
+async def find_my_orders(request: AnyRequest, client_address: ClientAddress) -> Response[Any]:
+    email = str((await request.form()).get("email", ""))[:320]
+    context: dict[str, Any] = {"find_email": email}
+    status = 200
+    try:
+        context["find_notice"] = await find_orders(email, client_address)
+    except InvalidEmail:
+        context["find_error"], status = "Enter the email address you paid with.", 422
+    except TooManyAsks as exc:
+        return error_response(request, 429, headers={"retry-after": str(exc.retry_after)})
+    template = "_find_orders.html" if is_htmx(request) else "find_orders.html"
+    return Template(template, context=context, status_code=status)
 
 
 @post("/webhooks/stripe", exclude_from_csrf=True, media_type=MediaType.JSON)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -122,6 +123,7 @@ async def _store_order(
                 Order(
                     visitor_id=visitor_id,
                     checkout_token=token,
+                    link_token=secrets.token_urlsafe(24),  # the order's own link (links.py)
                     currency=cart.currency,
                     # The rate for these prices, read in this transaction: what Stripe will charge.
                     subtotal_cents=cart.items_cents,

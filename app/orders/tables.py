@@ -89,6 +89,9 @@ class Order(Table, tablename="shop_order"):
     # What the order does to stock (StockState): held at Buy, then taken or released once by
     # the arrows' stock effect (app/catalog/stock.py). Empty: placed before stock was counted.
     stock = Varchar(length=10, default="")
+    # The secret of the order's own page (/order/<id>/<token>): 192 random bits, replaced when
+    # the owner revokes it; compared in constant time (app/orders/links.py).
+    link_token = Varchar(length=64, null=True, default=None)
 
 
 class OrderLine(Table, tablename="shop_order_line"):

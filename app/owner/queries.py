@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
+from app.mail.outbox import order_mail
 from app.orders.lifecycle import ARROW, sql_status_in
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
@@ -151,13 +152,16 @@ async def to_ship(limit: int = PAGE_SIZE) -> OrderPage:
 class OrderDetail:
     order: OrderView
     timeline: list[TimelineEntry]
+    mail: list[dict[str, Any]] = field(default_factory=list)  # its emails, oldest first
 
 
 async def order_detail(order_id: int) -> OrderDetail | None:
     order = await order_by_id(order_id)
     if order is None:
         return None
-    return OrderDetail(order, await timeline(order.id, order.created_at))
+    return OrderDetail(
+        order, await timeline(order.id, order.created_at), await order_mail(order.id)
+    )
 
 
 async def last_reconcile() -> LastReconcile | None:

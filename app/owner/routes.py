@@ -28,6 +28,7 @@ from app.owner.actions import (
     ship_order,
 )
 from app.owner.live import owner_updates
+from app.owner.mail import new_link, send_again
 from app.owner.queries import OrderDetail, dashboard, order_detail, order_page
 from app.owner.sessions import Owner
 from app.payments.gateway import PaymentGateway
@@ -169,6 +170,21 @@ async def owner_ship(
     carrier, tracking = str(form.get("carrier", "")), str(form.get("tracking_number", ""))
     shipping = ship_order(owner, order_id, carrier, tracking)
     return await _act(request, order_id, owner, gateway, shipping)
+
+
+@post("/orders/{order_id:int}/mail/{mail_id:int}/again")
+async def owner_send_again(
+    request: AnyRequest, order_id: FromPath[int], mail_id: FromPath[int], owner: SignedInOwner,
+    gateway: Gateway,
+) -> Response[Any]:  # fmt: skip
+    return await _act(request, order_id, owner, gateway, send_again(owner, order_id, mail_id))
+
+
+@post("/orders/{order_id:int}/link")
+async def owner_new_link(
+    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+) -> Response[Any]:
+    return await _act(request, order_id, owner, gateway, new_link(owner, order_id))
 
 
 @get("/live", opt={"passive": True})

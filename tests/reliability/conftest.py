@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.mail.tables import Mail
 from app.orders.reconcile import reconcile
 from app.orders.tables import Order
 from app.payments.gateway import GatewayConfig, PaymentGateway
@@ -53,6 +54,7 @@ async def settle_ledger(
         await Order.select(),
         await sessions_since(store_sandbox, bookmark),
         await charges_since(store_sandbox, refunds_bookmark),
+        await Mail.select(Mail.order_id, Mail.kind),
     )
 
 

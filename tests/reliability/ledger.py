@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.mail.tables import Mail
 from app.orders.tables import Order
 from tests.support.stripe_sandbox import SandboxServer, get_json
 
@@ -103,6 +104,8 @@ class Ledger:
     sessions: list[dict[str, Any]]
     # Stripe's refunds since the test began, by payment intent; None: refunds are not checked.
     charges: Mapping[str, StripeCharge] | None = field(default=None)
+    # The outbox's (order_id, kind) rows; None: emails are not checked.
+    mail: list[dict[str, Any]] | None = field(default=None)
 
     def problems(self) -> list[str]:
         """Everything that would mean a lost, doubled, unfounded or orphaned payment."""
@@ -145,6 +148,29 @@ class Ledger:
                 found.append(f"session {session['id']} is payable but its order is {status}")
         if self.charges is not None:
             found += self._refund_problems(self.charges, ours)
+        if self.mail is not None:
+            found += self._mail_problems(self.mail)
+        return found
+
+    def _mail_problems(self, mail: list[dict[str, Any]]) -> list[str]:
+        """Every paid order told once that it is confirmed, every shipped one once that it left."""
+        written = Counter((row["order_id"], row["kind"]) for row in mail)
+        found = []
+        for order in self.orders:
+            if not order["buyer_email"]:
+                continue
+            confirmed = written[(order["id"], "confirmed")]
+            # Refunded in full straight from review, an order was never confirmed.
+            expected = {"paid": {1}, "partially_refunded": {1}, "refunded": {0, 1}}
+            if confirmed not in expected.get(order["status"], {0}):
+                found.append(
+                    f"order {order['id']} ({order['status']}) has {confirmed} confirmations"
+                )
+            shipped = written[(order["id"], "shipped")]
+            if shipped != (1 if order["fulfilment"] == "shipped" else 0):
+                found.append(
+                    f"order {order['id']} ({order['fulfilment']}) has {shipped} shipped emails"
+                )
         return found
 
     def _refund_problems(
@@ -209,8 +235,9 @@ def assert_consistent(
     orders: Iterable[dict[str, Any]],
     sessions: list[dict[str, Any]],
     charges: Mapping[str, StripeCharge] | None = None,
+    mail: list[dict[str, Any]] | None = None,
 ) -> None:
-    problems = Ledger(list(orders), sessions, charges).problems()
+    problems = Ledger(list(orders), sessions, charges, mail).problems()
     assert not problems, "the ledger does not balance:\n  " + "\n  ".join(problems)
 
 
@@ -224,4 +251,5 @@ async def balanced_ledger(store_sandbox: SandboxServer) -> AsyncIterator[None]:
         await Order.select(),
         await sessions_since(store_sandbox, sessions),
         await charges_since(store_sandbox, refunds),
+        await Mail.select(Mail.order_id, Mail.kind),
     )

@@ -12,6 +12,7 @@ import pytest
 from app.orders.tables import Order
 from tests.support.checkout import Shopper, deliver, order_rows, pay, session_id_of, webhook_for
 from tests.support.http import LiveServer
+from tests.support.mail import Sink
 from tests.support.stripe_sandbox import Receiver, SandboxServer
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
@@ -55,7 +56,7 @@ async def two_stores(
 
 @pytest.mark.usefixtures("moves")
 async def test_pages_and_webhooks_on_two_processes_move_each_order_once(
-    two_stores: list[LiveServer], store_sandbox: SandboxServer, receiver: Receiver
+    two_stores: list[LiveServer], store_sandbox: SandboxServer, receiver: Receiver, mailbox: Sink
 ) -> None:
     a, b = two_stores
     # One cookie jar per buyer, used with both processes, as a browser behind a proxy would.
@@ -98,3 +99,8 @@ async def test_pages_and_webhooks_on_two_processes_move_each_order_once(
     assert [order["status"] for order in orders] == ["paid"] * BUYERS
     moved = await Order.raw("SELECT order_id, old, new FROM reliability_move ORDER BY order_id")
     assert moved == [{"order_id": o["id"], "old": "pending", "new": "paid"} for o in orders]
+    # Both processes' senders share the outbox: one confirmation per order reaches the server.
+    await mailbox.wait_for(BUYERS, seconds=20)
+    await asyncio.sleep(2.5)  # a sender polls every 2 s here: a second copy would be in by now
+    subjects = Counter(str(m.message["Subject"]) for m in mailbox.arrived)
+    assert subjects == {f"Order #{o['id']} is confirmed": 1 for o in orders}

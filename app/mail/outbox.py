@@ -1,0 +1,104 @@
+"""Writing emails into the outbox, inside the caller's transaction; the senders hear at commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from app.db import Engine, atomic, on_commit
+from app.mail.compose import Letter
+from app.mail.tables import Mail, MailState
+
+
+@dataclass(frozen=True, slots=True)
+class MailSite:
+    """What a written email needs to know of the site: its address, and who the owner is."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    owner_email: str | None = None
+    owner_hears_of_sales: bool = False
+
+
+@dataclass(slots=True)
+class Postbox:
+    """One per database in a process: the site the emails speak for, and the senders to wake."""
+
+    site: MailSite = MailSite()
+    wakers: list[Callable[[], None]] = field(default_factory=list)
+
+    def wake(self) -> None:
+        for waker in self.wakers:
+            waker()
+
+
+@cache
+def postbox_for(engine: Engine) -> Postbox:
+    return Postbox()
+
+
+async def post(engine: Engine, key: str, letter: Letter, *, order_id: int | None) -> bool:
+    """Write `letter` once under `key` in the open transaction (False: that key was written
+    before); the senders of this process are woken when it commits."""
+    now = time.time()
+    rows = await (
+        Mail.insert(
+            Mail(
+                key=key[:200],
+                order_id=order_id,
+                kind=letter.kind,
+                to_address=letter.to,
+                subject=letter.subject,
+                text_body=letter.text,
+                html_body=letter.html,
+                link=letter.link,
+                state=MailState.QUEUED.value,
+                queued_at=now,
+                due_at=now,
+            )
+        )
+        .on_conflict(target=Mail.key, action="DO NOTHING")
+        .returning(Mail.id)
+    )
+    if rows:
+        on_commit(postbox_for(engine).wake)
+    return bool(rows)
+
+
+async def resend(engine: Engine, mail_id: int, key: str) -> dict[str, Any] | None:
+    """A new row with the same words as `mail_id` (None if there is no such email)."""
+    async with atomic():
+        row = await Mail.select().where(Mail.id == mail_id).first()
+        if row is None:
+            return None
+        letter = Letter(
+            row["kind"], row["to_address"], row["subject"], row["text_body"], row["html_body"],
+            row["link"],
+        )  # fmt: skip
+        await post(engine, key, letter, order_id=row["order_id"])
+    return row
+
+
+async def order_mail(order_id: int) -> list[dict[str, Any]]:
+    """The emails of an order, oldest first, each with how it went in words (`said`)."""
+    rows = await Mail.select(
+        Mail.id, Mail.kind, Mail.to_address, Mail.subject, Mail.text_body, Mail.state,
+        Mail.attempts, Mail.due_at, Mail.last_error, Mail.created_at, Mail.sent_at,
+    ).where(Mail.order_id == order_id).order_by(Mail.id)  # fmt: skip
+    return [{**row, "said": _said(row)} for row in rows]
+
+
+def _said(row: dict[str, Any]) -> str:
+    state, error = MailState(row["state"]), row["last_error"]
+    if state is MailState.SENT:
+        return f"sent {row['sent_at']:%H:%M:%S} UTC" if row["sent_at"] else "sent"
+    if state is MailState.RETRYING:
+        next_try = time.strftime("%H:%M:%S", time.gmtime(row["due_at"]))
+        return f"retrying (next try at {next_try} UTC; {error})"
+    if state is MailState.FAILED:
+        return f"failed ({error})"
+    if state is MailState.NOT_SENT:
+        return str(error)
+    return "sending"

@@ -1,0 +1,202 @@
+"""The sender: claims due outbox rows, sends them over SMTP, marks them; one task per worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import aiosmtplib
+from piccolo.columns import Column
+from piccolo.engine.postgres import PostgresEngine
+
+from app.db import Engine, atomic, bound_engine, utcnow
+from app.mail.compose import message
+from app.mail.config import MailSettings
+from app.mail.outbox import MailSite, postbox_for
+from app.mail.tables import Mail, MailState
+
+logger = logging.getLogger("app.mail")
+
+DAY = 86_400.0
+BATCH = 20
+NO_SERVER = "not sent: no mail server configured"
+# Due: queued or retrying whose time has come, or claimed by a sender whose lease ran out. The
+# condition again on the outer UPDATE: of two senders claiming at once, one gets each row.
+_CLAIM = """
+    UPDATE shop_mail SET state = 'sending', lease = {}, lease_until = {}, attempts = attempts + 1
+     WHERE id IN (SELECT id FROM shop_mail
+                   WHERE (state IN ('queued', 'retrying') AND due_at <= {})
+                      OR (state = 'sending' AND lease_until < {})
+                   ORDER BY id LIMIT {}{skip_locked})
+       AND ((state IN ('queued', 'retrying') AND due_at <= {})
+            OR (state = 'sending' AND lease_until < {}))
+    RETURNING id, key, to_address, subject, text_body, html_body, link, attempts, queued_at
+"""
+
+
+class Sender:
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+        self._due = asyncio.Event()
+        self._stopping = False
+        # PostgreSQL: senders skip each other's rows instead of queueing behind their locks.
+        skip = " FOR UPDATE SKIP LOCKED" if isinstance(bound_engine(), PostgresEngine) else ""
+        self._claim = _CLAIM.replace("{skip_locked}", skip)
+
+    def wake(self) -> None:
+        self._due.set()
+
+    def stop(self) -> None:
+        """Finish the message under way and stop (what is claimed and unsent waits its lease)."""
+        self._stopping = True
+        self._due.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._due.clear()
+            try:
+                busy = await self.round()
+            except Exception:  # a database hiccup: try again at the next poll
+                logger.exception("mail: a round failed")
+                busy = 0
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), self.settings.poll_seconds)
+
+    async def round(self) -> int:
+        """Claim what is due, send it, mark it; how many rows it handled."""
+        lease = secrets.token_hex(8)
+        now = time.time()
+        async with atomic():
+            until = now + self.settings.lease_seconds
+            rows = await Mail.raw(self._claim, lease, until, now, now, BATCH, now, now)
+        if rows:
+            await self._deliver(rows, lease)
+        return len(rows)
+
+    async def _deliver(self, rows: list[dict[str, Any]], lease: str) -> None:
+        """Send the claimed rows over one connection (a new one after any failure)."""
+        if self.settings.smtp is None:
+            for row in rows:
+                logger.info("mail (not sent, no SMTP_URL): %s %s", row["subject"], row["link"])
+                await _mark(_held(row, lease), MailState.NOT_SENT, NO_SERVER)
+            return
+        client: aiosmtplib.SMTP | None = None
+        try:
+            for row in rows:
+                if self._stopping:
+                    break
+                try:
+                    client = client or await self._connect()
+                    await client.send_message(message(row, self.settings.mail_from))
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                    await self._failed(row, lease, exc)
+                    await _close(client)
+                    client = None
+                    continue
+                await _mark(_held(row, lease), MailState.SENT, "", {Mail.sent_at: utcnow()})
+        finally:
+            await _close(client)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        smtp = self.settings.smtp
+        assert smtp is not None
+        client = aiosmtplib.SMTP(
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password,
+            use_tls=smtp.use_tls,
+            start_tls=smtp.start_tls,
+            timeout=self.settings.timeout_seconds,
+        )
+        await client.connect()
+        return client
+
+    async def _failed(self, row: dict[str, Any], lease: str, exc: Exception) -> None:
+        """A 5xx answer fails the row for good; anything else is tried again later."""
+        mine = _held(row, lease)
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+            codes = [refusal.code for refusal in exc.recipients]
+            said = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            if codes and min(codes) >= 500:
+                await self._mark_failed(mine, said)
+                return
+        elif isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500:
+            await self._mark_failed(mine, f"{exc.code} {exc.message}")
+            return
+        await self._retry(row, mine, f"{type(exc).__name__}: {exc}")
+
+    async def _retry(self, row: dict[str, Any], mine: Any, error: str) -> None:
+        wait = min(3600.0, self.settings.retry_seconds * 2 ** (row["attempts"] - 1))
+        if time.time() + wait - row["queued_at"] > DAY:
+            await self._mark_failed(mine, f"gave up after a day: {error}")
+            return
+        logger.warning("mail %s: will retry in %.0f s (%s)", row["id"], wait, error[:200])
+        await _mark(mine, MailState.RETRYING, error, {Mail.due_at: time.time() + wait})
+
+    async def _mark_failed(self, mine: Any, error: str) -> None:
+        logger.error("mail failed: %s", error[:200])
+        await _mark(mine, MailState.FAILED, error)
+
+
+def _held(row: dict[str, Any], lease: str) -> Any:
+    """The row, as long as this claim still holds it (a lease that ran out lost it)."""
+    return (Mail.id == row["id"]) & (Mail.lease == lease)
+
+
+async def _close(client: aiosmtplib.SMTP | None) -> None:
+    if client is not None and client.is_connected:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            await client.quit()
+    if client is not None:
+        client.close()
+
+
+async def _mark(
+    mine: Any, state: MailState, error: str, also: dict[Column | str, Any] | None = None
+) -> None:
+    """Set the row's state, if this claim still holds it (a lease that ran out lost it)."""
+    changes: dict[Column | str, Any] = {
+        Mail.state: state.value,
+        Mail.last_error: error[:500],
+        Mail.lease: None,
+        **(also or {}),
+    }
+    await Mail.update(changes).where(mine)
+
+
+def mail_sender(
+    engine: Engine, settings: MailSettings, site: MailSite
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """The lifespan part that runs this worker's sender, woken by commits that wrote mail."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        sender = Sender(settings)
+        postbox = postbox_for(engine)
+        postbox.site = site
+        postbox.wakers.append(sender.wake)
+        task = asyncio.create_task(sender.run(), name="mail-sender")
+        try:
+            yield
+        finally:
+            postbox.wakers.remove(sender.wake)
+            # Stopped, not cancelled: a task cancelled inside a transaction can keep its pooled
+            # connection, and closing the pool then waits for it forever.
+            sender.stop()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), settings.timeout_seconds + 5)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return lifespan
