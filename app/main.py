@@ -24,6 +24,7 @@ from app.catalog.service import seed_products
 from app.cli import StoreCommands
 from app.db import Engine, bind_store_tables
 from app.errors import http_exception_handler, server_error_handler
+from app.forwarded import UntrustedForwardedFor
 from app.health import healthz
 from app.limits import RequestLimits
 from app.live.routes import my_orders_live, owner_live
@@ -51,6 +52,7 @@ from app.owner.access import (
     signed_in_owner,
     to_login,
 )
+from app.owner.devices import DeviceCookies
 from app.owner.routes import (
     owner_accept,
     owner_dashboard,
@@ -116,7 +118,7 @@ def template_helpers(
     return configure
 
 
-def owner_router(cookie: OwnerCookie, live: Live) -> Router:
+def owner_router(cookie: OwnerCookie, devices: DeviceCookies, live: Live) -> Router:
     """Every /owner route is behind the owner's session, but those marked public (sign-in)."""
     return Router(
         path="/owner",
@@ -137,6 +139,7 @@ def owner_router(cookie: OwnerCookie, live: Live) -> Router:
         dependencies={
             "owner": Provide(signed_in_owner, sync_to_thread=False),
             "owner_cookie": Provide(lambda: cookie, use_cache=True, sync_to_thread=False),
+            "device_cookies": Provide(lambda: devices, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={NotSignedIn: to_login},
     )
@@ -153,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
     timing = StreamTiming(settings.live_heartbeat_seconds, settings.live_lifetime_seconds)
     live = live_wiring(engine, settings.workers, timing)
+    proxies = TrustedProxies(settings.trusted_proxies)
     return Litestar(
         route_handlers=[
             shop,
@@ -164,7 +168,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *([my_orders_live] if live.streaming else []),
             stripe_webhook,
             healthz,
-            owner_router(OwnerCookie(secure=settings.https), live),
+            owner_router(
+                OwnerCookie(secure=settings.https),
+                DeviceCookies.from_secret(settings.secret_key, secure=settings.https),
+                live,
+            ),
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"]),
         ],
         dependencies={
@@ -173,9 +181,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "checkout_terms": Provide(lambda: terms, use_cache=True, sync_to_thread=False),
             "buy_rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
             "streams": Provide(lambda: live.streams, use_cache=True, sync_to_thread=False),
-            "client_address": Provide(
-                client_address(TrustedProxies(settings.trusted_proxies)), sync_to_thread=False
-            ),
+            "client_address": Provide(client_address(proxies), sync_to_thread=False),
         },
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates",
@@ -191,7 +197,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
         ),
         # Limits first: they refuse before the CSRF check or anything else parses the request.
-        middleware=[RequestLimits(), VisitorMiddleware(settings.secret_key, secure=settings.https)],
+        middleware=[
+            RequestLimits(),
+            UntrustedForwardedFor(proxies),
+            VisitorMiddleware(settings.secret_key, secure=settings.https),
+        ],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
         lifespan=[store_database(engine), live_updates(live)],

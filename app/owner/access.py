@@ -17,6 +17,7 @@ from litestar.response import Redirect, Response, ServerSentEvent, ServerSentEve
 
 from app.errors import error_response
 from app.live.streams import SIGNED_OUT
+from app.owner.devices import DeviceCookies
 from app.owner.sessions import ABSOLUTE_EXPIRY, Owner, owner_for
 from app.owner.signin import SignInFailed, SignInThrottled, sign_in, sign_out
 from app.web import AnyRequest, is_htmx
@@ -54,6 +55,7 @@ class OwnerCookie:
 
 
 OwnerCookieDep = NamedDependency[OwnerCookie]
+DeviceCookiesDep = NamedDependency[DeviceCookies]
 ClientAddress = NamedDependency[str]
 
 
@@ -106,12 +108,16 @@ async def login_form() -> Template:
 
 @post("/login", opt={"public": True})
 async def login(
-    request: AnyRequest, owner_cookie: OwnerCookieDep, client_address: ClientAddress
+    request: AnyRequest,
+    owner_cookie: OwnerCookieDep,
+    device_cookies: DeviceCookiesDep,
+    client_address: ClientAddress,
 ) -> Response[Any]:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
+    device = device_cookies.device(request.cookies.get(device_cookies.name), username)
     try:
-        signed_in = await sign_in(username, password, client_address)
+        signed_in = await sign_in(username, password, client_address, device)
     except SignInThrottled as exc:
         return error_response(
             request,
@@ -123,7 +129,8 @@ async def login(
         context = {"username": username, "error": WRONG}
         return Template("owner/login.html", context=context, status_code=401)
     # A new session id at every sign-in: whatever cookie the browser brought is replaced.
-    return Redirect("/owner/", status_code=303, cookies=[owner_cookie.issue(signed_in.token)])
+    cookies = [owner_cookie.issue(signed_in.token), device_cookies.issue(signed_in.username)]
+    return Redirect("/owner/", status_code=303, cookies=cookies)
 
 
 @post("/logout")

@@ -35,23 +35,37 @@ class SignedIn:
     username: str
 
 
-async def sign_in(username: str, password: str, address: str) -> SignedIn:
-    """A new session for the owner, or SignInFailed / SignInThrottled; every outcome audited."""
-    username, address = username[:100], address[:64]
+async def sign_in(
+    username: str, password: str, address: str, device: str | None = None
+) -> SignedIn:
+    """A new session for the owner, or SignInFailed / SignInThrottled; every outcome audited.
+
+    `device` is the nonce of a valid device cookie for this name (a browser that signed in as
+    it before): its failures count against that browser only, and nobody else's count against
+    it, so strangers can slow down guessing without locking the owner out (OWASP's device
+    cookies). Without one, failures count per name and per address, among unknown browsers.
+    """
+    username, address, device = username[:100], address[:64], (device or "")[:32]
     now = utcnow()
     # Counted before the password is looked at, and this attempt first: concurrent guesses
     # each see the ones inserted before them, so a burst cannot slip past the limit.
     [attempt] = await SignInAttempt.insert(
-        SignInAttempt(username=username, address=address, at=now, failed=True)
+        SignInAttempt(username=username, address=address, at=now, failed=True, device=device)
     ).returning(SignInAttempt.id)
     await SignInAttempt.delete().where(SignInAttempt.at < now - WINDOW)
+    same_client = (
+        SignInAttempt.device == device
+        if device
+        else (SignInAttempt.device == "")
+        & ((SignInAttempt.username == username) | (SignInAttempt.address == address))
+    )
     fifth = await (
         SignInAttempt.select(SignInAttempt.at)
         .where(
             SignInAttempt.failed.eq(True)
             & (SignInAttempt.at > now - WINDOW)
             & (SignInAttempt.id < attempt["id"])
-            & ((SignInAttempt.username == username) | (SignInAttempt.address == address))
+            & same_client
         )
         .order_by(SignInAttempt.at, ascending=False)
         .offset(MAX_FAILURES - 1)
@@ -76,6 +90,17 @@ async def sign_in(username: str, password: str, address: str) -> SignedIn:
     token = await open_session(user_id)
     await record(Action.SIGNED_IN, actor=username, address=address)
     return SignedIn(token=token, username=username)
+
+
+async def unlock(username: str, *, actor: str = "command line") -> int:
+    """Forget the failed sign-ins for `username` (the `owner unlock` command); how many."""
+    rows = await (
+        SignInAttempt.delete()
+        .where((SignInAttempt.username == username[:100]) & SignInAttempt.failed.eq(True))
+        .returning(SignInAttempt.id)
+    )
+    await record(Action.OWNER_UNLOCKED, actor=actor, detail=f"owner {username}")
+    return len(rows)
 
 
 async def sign_out(token: str | None, address: str) -> Owner | None:

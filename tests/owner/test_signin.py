@@ -16,7 +16,7 @@ from litestar import Litestar
 
 from app.db import utcnow
 from app.main import create_app
-from app.owner.accounts import change_password
+from app.owner.accounts import add_owner, change_password
 from app.owner.audit import Action
 from app.owner.tables import AuditEntry, BaseUser, OwnerSession, SignInAttempt
 from app.settings import Settings, load_settings
@@ -332,3 +332,71 @@ async def test_owner_answers_are_never_cached_or_indexed(
         assert "noindex" in answer.headers["x-robots-tag"]
         assert "script-src 'self'" in answer.headers["content-security-policy"]
         assert "unsafe-inline" not in answer.headers["content-security-policy"]
+
+
+def carry_device_cookie(source: Any, target: Any) -> None:
+    """The same browser on another network: its cookies go with it."""
+    for cookie in source.http.cookies.jar:
+        target.http.cookies.set(cookie.name, cookie.value, domain=cookie.domain, path=cookie.path)
+
+
+async def guess_from_strangers(visit: Callable[..., Any], times: int = 5) -> list[int]:
+    """Wrong passwords for the owner, each from a new browser at a new address."""
+    statuses = []
+    for n in range(1, times + 1):
+        async with visit(f"10.66.0.{n}") as stranger:
+            statuses.append((await stranger.sign_in(OWNER_NAME, f"guess {n}")).status_code)
+    return statuses
+
+
+async def test_strangers_failures_never_lock_out_a_browser_that_signed_in_before(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.5.5.5") as known:
+        assert (await known.sign_in()).status_code == 303
+    assert await guess_from_strangers(visit) == [401] * 5
+    async with visit("10.9.9.9") as unknown:  # a new browser is still held back
+        assert (await unknown.sign_in()).status_code == 429
+    async with visit("10.7.7.7") as moved:  # the owner's own browser, on another network
+        carry_device_cookie(known, moved)
+        answer = await moved.sign_in()
+        assert answer.status_code == 303, answer.headers.get("retry-after")
+        assert (await moved.page("/owner/")).status_code == 200
+    # Sent only to the sign-in form's post, never readable by a script.
+    [device] = [v for v in known.http.cookies.jar if v.name == "owner-device"]
+    assert device.path == "/owner/login" and device.has_nonstandard_attr("HttpOnly")
+
+
+async def test_a_known_browser_is_throttled_on_its_own(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.5.5.5") as known, visit("10.5.5.6") as other_known:
+        assert (await known.sign_in()).status_code == 303
+        assert (await other_known.sign_in()).status_code == 303
+        for _ in range(5):
+            assert (await known.sign_in(OWNER_NAME, "a wrong password")).status_code == 401
+        throttled = await known.sign_in()
+        assert throttled.status_code == 429
+        assert 1 <= int(throttled.headers["retry-after"]) <= 15 * 60
+        # Its failures hold back neither the owner's other browser nor a new one.
+        assert (await other_known.sign_in()).status_code == 303
+    async with visit("10.8.8.8") as unknown:
+        assert (await unknown.sign_in()).status_code == 303
+
+
+async def test_a_device_cookie_counts_only_for_its_name_and_only_when_genuine(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    await add_owner("bob", OWNER_PASSWORD)
+    async with visit("10.5.5.5") as bobs:
+        assert (await bobs.sign_in("bob", OWNER_PASSWORD)).status_code == 303
+    assert await guess_from_strangers(visit) == [401] * 5
+    async with visit("10.7.7.7") as borrowed:  # bob's browser cookie does not vouch for alice
+        carry_device_cookie(bobs, borrowed)
+        assert (await borrowed.sign_in()).status_code == 429
+    async with visit("10.7.7.8") as forged:
+        nonce = "A" * 22
+        forged.http.cookies.set(
+            "owner-device", f"{nonce}.{'0' * 64}", domain="127.0.0.1", path="/owner/login"
+        )
+        assert (await forged.sign_in()).status_code == 429
