@@ -13,6 +13,9 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level="debug" if settings.debug else "info",
+        # As `make serve`: TRUSTED_PROXIES decides whose X-Forwarded-For names the client;
+        # uvicorn's own default would believe it from 127.0.0.1.
+        proxy_headers=False,
     )
 
 

@@ -17,6 +17,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from app.live.hub import CLOSE, Hub
 from app.live.listener import PostgresListener
 from app.live.notices import in_process_hub
+from app.live.signals import on_stop_signal
 from app.live.streams import StreamTiming, now_ms
 
 logger = logging.getLogger("app.live")
@@ -73,11 +74,13 @@ def live_updates(live: Live) -> Callable[[Any], AbstractAsyncContextManager[None
             logging.INFO if live.streaming else logging.WARNING, "live updates: %s", live.how
         )
         task = asyncio.create_task(live.listener.run()) if live.listener else None
+        hub = live.streams.hub if live.streams else Hub()
         try:
-            yield
+            # Streams end at the stop signal itself (see app/live/signals.py), and again here.
+            with on_stop_signal(lambda: hub.broadcast(CLOSE)):
+                yield
         finally:
-            if live.streams:
-                live.streams.hub.broadcast(CLOSE)
+            hub.broadcast(CLOSE)
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
