@@ -1,4 +1,4 @@
-"""`make run` (python -m app) and `make serve` (uvicorn, several workers) as an operator runs them."""
+"""`make run` (python -m app) and `make serve` (uvicorn, several workers), as run by an operator."""
 
 from __future__ import annotations
 
