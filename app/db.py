@@ -18,6 +18,9 @@ from app.owner.tables import AuditEntry, BaseUser, OwnerSession, SignInAttempt
 from app.settings import DatabaseSettings
 
 Engine = PostgresEngine | SQLiteEngine
+# The largest `serial` id (a 4-byte integer on PostgreSQL): past it no row has the id, and
+# PostgreSQL would refuse the comparison instead of answering "none".
+MAX_SERIAL = 2**31 - 1
 STORE_TABLES: tuple[type[Table], ...] = (
     Product, Order, OrderLine, StripeEvent, BuyWindow, OrderChange, ReconcileRun,
     OwnerSession, SignInAttempt, AuditEntry,

@@ -27,6 +27,7 @@ from app.errors import http_exception_handler, server_error_handler
 from app.forwarded import UntrustedForwardedFor
 from app.health import healthz
 from app.limits import RequestLimits
+from app.live.limits import StreamBounds
 from app.live.routes import my_orders_live, owner_live
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
@@ -155,7 +156,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     tokens = CheckoutTokens(settings.secret_key)
     rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
     timing = StreamTiming(settings.live_heartbeat_seconds, settings.live_lifetime_seconds)
-    live = live_wiring(engine, settings.workers, timing)
+    bounds = StreamBounds(
+        per_address=settings.live_streams_per_address,
+        per_worker=settings.live_streams_per_worker,
+    )
+    live = live_wiring(engine, settings.workers, timing, bounds)
     proxies = TrustedProxies(settings.trusted_proxies)
     return Litestar(
         route_handlers=[

@@ -60,6 +60,9 @@ class Settings:
     # Live streams: a heartbeat comment this often, and a reconnect after this long.
     live_heartbeat_seconds: float = 15.0
     live_lifetime_seconds: float = 600.0
+    # Streams one worker holds per client address and in all (app/live/limits.py).
+    live_streams_per_address: int = 32
+    live_streams_per_worker: int = 2000
     # The mounted sandbox keeps its own database, never the store's.
     sandbox_database: DatabaseSettings = DatabaseSettings(
         sqlite_path=PROJECT_ROOT / "stripe_sandbox.sqlite3"
@@ -102,6 +105,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers=int(_number(env, "WEB_CONCURRENCY", "1", 1, 512, whole=True)),
         live_heartbeat_seconds=_number(env, "LIVE_HEARTBEAT_SECONDS", "15", 1, 300),
         live_lifetime_seconds=_number(env, "LIVE_LIFETIME_SECONDS", "600", 5, 86_400),
+        live_streams_per_address=int(
+            _number(env, "LIVE_STREAMS_PER_ADDRESS", "32", 1, 10**6, whole=True)
+        ),
+        live_streams_per_worker=int(
+            _number(env, "LIVE_STREAMS_PER_WORKER", "2000", 1, 10**6, whole=True)
+        ),
         sandbox_database=DatabaseSettings(
             url=env.get("SANDBOX_DATABASE_URL") or None,
             sqlite_path=Path(

@@ -114,7 +114,8 @@ def main() -> None:
                "SANDBOX_SQLITE_PATH": f"{folder}/sandbox.sqlite3", "WEB_CONCURRENCY": "1",
                "PUBLIC_URL": f"http://127.0.0.1:{port}", "SECRET_KEY": "b" * 40,
                "CHECKOUT_LIMIT_PER_MINUTE": "0",
-               "LIVE_STREAMS_PER_ADDRESS": str(STREAMS)}  # fmt: skip
+               "LIVE_STREAMS_PER_ADDRESS": str(STREAMS),
+               "LIVE_STREAMS_PER_WORKER": str(STREAMS)}  # fmt: skip
         env.pop("DATABASE_URL", None)
         bin_ = Path(sys.executable).parent
         subprocess.run([bin_ / "piccolo", "migrations", "forwards", "all"], cwd=ROOT, env=env,

@@ -20,7 +20,7 @@ from app.live.streams import SIGNED_OUT
 from app.owner.devices import DeviceCookies
 from app.owner.sessions import ABSOLUTE_EXPIRY, Owner, owner_for
 from app.owner.signin import SignInFailed, SignInThrottled, sign_in, sign_out
-from app.web import AnyRequest, is_htmx
+from app.web import CONTROL, AnyRequest, is_htmx
 
 LOGIN = "/owner/login"
 WRONG = "Wrong name or password."
@@ -115,6 +115,8 @@ async def login(
 ) -> Response[Any]:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
+    if CONTROL.search(username):  # no owner's name has one (app/owner/accounts.py)
+        return error_response(request, 400, message="A name has no control characters.")
     device = device_cookies.device(request.cookies.get(device_cookies.name), username)
     try:
         signed_in = await sign_in(username, password, client_address, device)

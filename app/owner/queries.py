@@ -9,6 +9,7 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
+from app.db import MAX_SERIAL as MAX_ORDER_ID
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
 from app.owner.timeline import TimelineEntry, timeline
@@ -56,7 +57,8 @@ def search_where(q: str) -> Combinable | None:
     """Which column a search names, told by its shape; None when it names none."""
     q = q.strip().removeprefix("#")
     if q.isascii() and q.isdigit() and len(q) <= 18:
-        return Order.id == int(q)
+        # Past the column's range no order has it: the database is not asked (it would refuse).
+        return Order.id == int(q) if int(q) <= MAX_ORDER_ID else Order.id == 0
     if q.startswith("cs_"):
         return Order.stripe_session_id == q
     if q.startswith("pi_"):

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from app.orders.queries import OrderStatus
@@ -29,12 +29,12 @@ from app.owner.queries import OrderDetail, dashboard, order_detail, order_page
 from app.owner.sessions import Owner
 from app.owner.shipping import InvalidShipment, printable, ship_order
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable
-from app.web import AnyRequest, for_htmx, is_htmx
+from app.web import MAX_ORDER_ID, AnyRequest, OrderIdParam, for_htmx, is_htmx
 
 SignedInOwner = NamedDependency[Owner]
 Gateway = NamedDependency[PaymentGateway]
-Search = Annotated[str, QueryParameter(max_length=200)]
-Cursor = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
+Search = Annotated[str, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Cursor = Annotated[int | None, QueryParameter(ge=1, le=MAX_ORDER_ID)]
 Version = Annotated[str | None, QueryParameter(max_length=32, pattern=r"^[0-9]+$")]
 
 STRIPE_DOWN = (
@@ -126,7 +126,7 @@ def _status(text: str) -> OrderStatus | None:
 @get("/orders/{order_id:int}")
 async def owner_order(
     request: AnyRequest,
-    order_id: FromPath[int],
+    order_id: OrderIdParam,
     owner: SignedInOwner,
     gateway: Gateway,
     seen: Version = None,
@@ -140,7 +140,7 @@ async def owner_order(
 
 @post("/orders/{order_id:int}/refund")
 async def owner_refund(
-    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+    request: AnyRequest, order_id: OrderIdParam, owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     form = await request.form()
     amount, token = str(form.get("amount", "")), str(form.get("form_token", ""))
@@ -176,7 +176,7 @@ async def owner_refund(
 
 @post("/orders/{order_id:int}/accept")
 async def owner_accept(
-    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+    request: AnyRequest, order_id: OrderIdParam, owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     note = str((await request.form()).get("note", ""))
     try:
@@ -192,7 +192,7 @@ async def owner_accept(
 
 @post("/orders/{order_id:int}/ship")
 async def owner_ship(
-    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+    request: AnyRequest, order_id: OrderIdParam, owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     form = await request.form()
     carrier, tracking = str(form.get("carrier", "")), str(form.get("tracking_number", ""))
@@ -210,7 +210,7 @@ async def owner_ship(
 
 
 @get("/orders/{order_id:int}/slip")
-async def owner_packing_slip(order_id: FromPath[int], owner: SignedInOwner) -> Template:
+async def owner_packing_slip(order_id: OrderIdParam, owner: SignedInOwner) -> Template:
     return Template("owner/slip.html", context={"order": (await _detail(order_id)).order})
 
 
