@@ -63,21 +63,30 @@ class NotSignedIn(Exception):
     pass
 
 
+# The fragments that re-fetch themselves when the live stream says so (htmx's HX-Source names
+# the element that asked): an open tab's re-fetch is not the owner doing anything.
+LIVE_REFETCHES = frozenset({"div#dashboard", "section#owner-orders", "section#owner-order"})
+
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def owner_guard(cookie: OwnerCookie) -> Guard:
     """The guard on the owner router: handlers marked public (sign-in) are the only exception.
 
-    Handlers marked passive (the live stream, which reconnects by itself) do not count as the
-    owner being active: an open tab does not keep an idle session alive.
+    Handlers marked passive (the live stream, which reconnects by itself) and the fragments'
+    live re-fetches do not count as the owner being active: an open tab does not keep an idle
+    session alive. (A forged HX-Source can only keep the sender's own session from refreshing.)
     """
 
     async def require_owner(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
         opt = connection.route_handler.opt
         if opt.get("public"):
             return
-        owner = await owner_for(connection.cookies.get(cookie.name), touch=not opt.get("passive"))
+        refetch = connection.scope.get("method") == "GET" and (
+            connection.headers.get("hx-source") in LIVE_REFETCHES
+        )
+        touch = not (opt.get("passive") or refetch)
+        owner = await owner_for(connection.cookies.get(cookie.name), touch=touch)
         if owner is None:
             raise NotSignedIn()
         connection.state.owner = owner

@@ -400,3 +400,29 @@ async def test_a_device_cookie_counts_only_for_its_name_and_only_when_genuine(
             "owner-device", f"{nonce}.{'0' * 64}", domain="127.0.0.1", path="/owner/login"
         )
         assert (await forged.sign_in()).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("/owner/", "div#dashboard"),
+        ("/owner/orders", "section#owner-orders"),
+        ("/owner/orders/1", "section#owner-order"),
+    ],
+)
+async def test_a_live_re_fetch_does_not_keep_an_idle_session_alive(
+    visit: Callable[..., Any], owner_account: int, path: str, source: str
+) -> None:
+    async with visit() as owner:
+        await owner.sign_in()
+        idle_since = utcnow() - timedelta(minutes=30)
+        await OwnerSession.update({OwnerSession.seen_at: idle_since}, force=True)
+        # The page's fragment re-fetching itself because the stream said so: not the owner.
+        refetch = {"HX-Request": "true", "HX-Request-Type": "partial", "HX-Source": source}
+        assert (await owner.http.get(path, headers=refetch)).status_code in (200, 404)
+        [row] = await OwnerSession.select(OwnerSession.seen_at)
+        assert row["seen_at"] == idle_since
+        # The owner's own request does refresh it.
+        assert (await owner.page("/owner/")).status_code == 200
+        [row] = await OwnerSession.select(OwnerSession.seen_at)
+        assert row["seen_at"] > idle_since + timedelta(minutes=29)
