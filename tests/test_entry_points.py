@@ -45,18 +45,18 @@ class Store:
         raise AssertionError("the store did not become healthy within 30 s")
 
     def stop(self, within: float) -> tuple[float, str]:
-        """SIGTERM; how long it took to exit, and what it wrote to standard error."""
+        """SIGTERM; how long it took to exit, and what it logged (standard output, then error)."""
         sent = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
         try:
-            _, err = self.process.communicate(timeout=within)
+            out, err = self.process.communicate(timeout=within)
         except subprocess.TimeoutExpired:
             self.process.kill()
             _, err = self.process.communicate()
             raise AssertionError(
                 f"still running {within} s after SIGTERM: {err.decode()}"
             ) from None
-        return time.monotonic() - sent, err.decode()
+        return time.monotonic() - sent, out.decode() + err.decode()
 
 
 @contextmanager
@@ -136,3 +136,19 @@ async def test_make_run_believes_no_x_forwarded_for_unless_told_to(
             # Every guess came from 127.0.0.1, whatever the header claimed.
             assert (await guesser.sign_in("name-5", "a wrong password")).status_code == 429
         store.stop(within=20)
+
+
+async def test_make_runs_access_log_keeps_no_query_strings(
+    store_env: Callable[..., dict[str, str]],
+) -> None:
+    # Unbuffered: uvicorn ends by re-raising SIGTERM, which flushes nothing.
+    env = store_env(PYTHONUNBUFFERED="1")
+    with running(env, make_run(env)) as store:
+        async with httpx.AsyncClient(base_url=store.url) as http:
+            await http.get("/owner/orders", params={"q": "buyer@example.com"})
+            await http.get("/checkout/success", params={"session_id": "cs_test_secretish123"})
+            await http.get("/healthz")
+        _, logged = store.stop(within=20)
+    assert '"GET /healthz HTTP/1.1" 200' in logged  # the access log is on, and read here
+    assert '"GET /owner/orders HTTP/1.1"' in logged
+    assert "buyer" not in logged and "cs_test_secretish123" not in logged  # nor %40-encoded
