@@ -6,15 +6,17 @@ import asyncio
 import hmac
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.db import utcnow
 from app.owner.audit import Action, record
 from app.owner.sessions import Owner, close_session, open_session
-from app.owner.tables import BaseUser, SignInAttempt
+from app.owner.tables import AuditEntry, BaseUser, SignInAttempt
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
+# Failed and throttled sign-ins are noise after this long; the owners' own actions are kept.
+NOISE_RETENTION = timedelta(days=90)
 # Hashed for a name that does not exist, so it costs what a wrong password costs.
 _NOBODY_SALT = "no-such-owner-salt"
 
@@ -53,6 +55,7 @@ async def sign_in(
         SignInAttempt(username=username, address=address, at=now, failed=True, device=device)
     ).returning(SignInAttempt.id)
     await SignInAttempt.delete().where(SignInAttempt.at < now - WINDOW)
+    await forget_old_noise(now)
     same_client = (
         SignInAttempt.device == device
         if device
@@ -73,7 +76,9 @@ async def sign_in(
     )
     if fifth is not None:
         await SignInAttempt.delete().where(SignInAttempt.id == attempt["id"])
-        await record(Action.SIGN_IN_THROTTLED, actor=username, address=address)
+        # Once per burst: every throttled try of it names the same fifth failure.
+        burst = f"throttled {fifth['at'].isoformat()} {address} {username[:100]}"
+        await record(Action.SIGN_IN_THROTTLED, actor=username, address=address, reference=burst)
         retry_after = (fifth["at"] + WINDOW - now).total_seconds()
         raise SignInThrottled(max(1, math.ceil(retry_after)))
 
@@ -90,6 +95,13 @@ async def sign_in(
     token = await open_session(user_id)
     await record(Action.SIGNED_IN, actor=username, address=address)
     return SignedIn(token=token, username=username)
+
+
+async def forget_old_noise(now: datetime) -> None:
+    noise = [Action.SIGN_IN_FAILED.value, Action.SIGN_IN_THROTTLED.value]
+    await AuditEntry.delete().where(
+        AuditEntry.action.is_in(noise) & (AuditEntry.at < now - NOISE_RETENTION)
+    )
 
 
 async def unlock(username: str, *, actor: str = "command line") -> int:

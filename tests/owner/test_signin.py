@@ -426,3 +426,23 @@ async def test_a_live_re_fetch_does_not_keep_an_idle_session_alive(
         assert (await owner.page("/owner/")).status_code == 200
         [row] = await OwnerSession.select(OwnerSession.seen_at)
         assert row["seen_at"] > idle_since + timedelta(minutes=29)
+
+
+async def test_a_throttled_burst_is_recorded_once_and_old_noise_is_pruned(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.4.4.4") as guesser:
+        for n in range(5):
+            assert (await guesser.sign_in(OWNER_NAME, f"guess {n}")).status_code == 401
+        for n in range(20):
+            assert (await guesser.sign_in(OWNER_NAME, f"more {n}")).status_code == 429
+    assert await audit_actions() == [Action.SIGN_IN_FAILED.value] * 5 + [
+        Action.SIGN_IN_THROTTLED.value
+    ]
+    # 91 days on, the failures are noise and go at the next sign-in; owners' actions stay.
+    await AuditEntry.update({AuditEntry.at: utcnow() - timedelta(days=91)}, force=True)
+    await SignInAttempt.delete(force=True)
+    async with visit("10.4.4.5") as owner:
+        assert (await owner.sign_in()).status_code == 303
+    assert await audit_actions() == [Action.SIGNED_IN.value]
+    assert await AuditEntry.count().where(AuditEntry.action == Action.OWNER_ADDED.value) == 1
