@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -122,6 +124,12 @@ async def sign_out(token: str | None, address: str) -> Owner | None:
     return owner
 
 
+@functools.cache
+def _hasher() -> ThreadPoolExecutor:
+    """The worker's one password-hashing thread, made at its first sign-in."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-hash")
+
+
 async def _check_password(username: str, password: str) -> int | None:
     user = await (
         BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active)
@@ -133,9 +141,14 @@ async def _check_password(username: str, password: str) -> int | None:
         stored = user["password"]
     else:
         iterations, salt, stored = str(BaseUser._pbkdf2_iteration_count), _NOBODY_SALT, ""
-    # PBKDF2 releases the GIL: in a thread it costs this request time, not everyone's.
-    hashed = await asyncio.to_thread(
-        BaseUser.hash_password, password[: BaseUser._max_password_length], salt, int(iterations)
+    # PBKDF2 releases the GIL: in a thread it costs this request time, not everyone's. One
+    # thread a worker: a flood of guesses queues for it instead of taking every core.
+    hashed = await asyncio.get_running_loop().run_in_executor(
+        _hasher(),
+        BaseUser.hash_password,
+        password[: BaseUser._max_password_length],
+        salt,
+        int(iterations),
     )
     if user is None or not user["active"] or not hmac.compare_digest(hashed, stored):
         return None

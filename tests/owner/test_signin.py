@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -446,3 +447,28 @@ async def test_a_throttled_burst_is_recorded_once_and_old_noise_is_pruned(
         assert (await owner.sign_in()).status_code == 303
     assert await audit_actions() == [Action.SIGNED_IN.value]
     assert await AuditEntry.count().where(AuditEntry.action == Action.OWNER_ADDED.value) == 1
+
+
+async def test_a_worker_hashes_one_password_at_a_time(
+    visit: Callable[..., Any], owner_account: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def slow(*_: object) -> str:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return "not a match"
+
+    monkeypatch.setattr(BaseUser, "hash_password", slow)
+
+    async def guess(n: int) -> int:
+        async with visit(f"10.33.{n}.1") as guesser:
+            return (await guesser.sign_in(f"name-{n}", "a wrong password")).status_code
+
+    # Guesses from many addresses at once queue for the worker's one hashing thread.
+    assert await asyncio.gather(*(guess(n) for n in range(4))) == [401] * 4
+    assert most[0] == 1
