@@ -1,7 +1,6 @@
 """`python -m app`: serve the store with uvicorn on HOST:PORT from the settings."""
 
 import copy
-import logging
 from typing import Any
 
 import uvicorn
@@ -10,21 +9,10 @@ from uvicorn.config import LOGGING_CONFIG
 from app.settings import load_settings
 
 
-class WithoutQuery(logging.Filter):
-    """The access log keeps paths, never query strings: an owner's search names a buyer's email,
-    and the success page's a Checkout Session id."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        # uvicorn's access record: (client, method, path with query, HTTP version, status).
-        if isinstance(record.args, tuple) and len(record.args) == 5:
-            client, method, path, version, status = record.args
-            record.args = (client, method, str(path).partition("?")[0], version, status)
-        return True
-
-
 def log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["without_query"] = {"()": WithoutQuery}
+    # By name: with WEB_CONCURRENCY above 1 the config goes to worker processes.
+    config.setdefault("filters", {})["without_query"] = {"()": "app.access_log.WithoutQuery"}
     config["handlers"]["access"]["filters"] = ["without_query"]
     return config
 
