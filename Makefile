@@ -11,7 +11,7 @@ run: migrate
 # Production (README "Production"): one worker per core, no access log. SERVER=granian also works.
 # Behind a proxy (README "Behind a proxy"): it bounds headers, bodies and slow clients; these
 # bound what reaches each worker: open connections (live pages hold one each), idle keep-alives,
-# and the wait at shutdown (open streams are cut after it; the pages reconnect by themselves).
+# and the wait at shutdown (open streams end at SIGTERM itself; the pages reconnect by themselves).
 # WEB_CONCURRENCY tells the store how many workers there are (SQLite polls with more than one).
 SERVER ?= uvicorn
 WORKERS ?= $(shell nproc)

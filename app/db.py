@@ -15,6 +15,9 @@ from piccolo.table import Table
 from app.settings import DatabaseSettings
 
 Engine = PostgresEngine | SQLiteEngine
+# The largest `serial` id (a 4-byte integer on PostgreSQL): past it no row has the id, and
+# PostgreSQL would refuse the comparison instead of answering "none".
+MAX_SERIAL = 2**31 - 1
 
 
 @cache

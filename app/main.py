@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -23,8 +23,10 @@ from app.catalog.service import seed_products
 from app.cli import StoreCommands
 from app.db import Engine, bind_tables, keep_session
 from app.errors import http_exception_handler, server_error_handler
+from app.forwarded import UntrustedForwardedFor
 from app.health import healthz
 from app.limits import RequestLimits
+from app.live.limits import StreamBounds
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
 from app.mail.outbox import MailSite
@@ -45,30 +47,9 @@ from app.orders.routes import (
 from app.orders.service import BuyRules, CheckoutTerms
 from app.orders.throttle import BuyLimiter, TrustedProxies
 from app.orders.tokens import CheckoutTokens
-from app.owner.access import (
-    NotSignedIn,
-    OwnerCookie,
-    login,
-    login_form,
-    logout,
-    owner_guard,
-    signed_in_owner,
-    to_login,
-)
-from app.owner.export.routes import owner_orders_csv
-from app.owner.products.routes import owner_products, owner_update_product
-from app.owner.routes import (
-    owner_accept,
-    owner_dashboard,
-    owner_live,
-    owner_new_link,
-    owner_order,
-    owner_orders,
-    owner_packing_slip,
-    owner_refund,
-    owner_send_again,
-    owner_ship,
-)
+from app.owner.access import OwnerCookie
+from app.owner.devices import DeviceCookies
+from app.owner.wiring import owner_router
 from app.payments.gateway import PaymentGateway
 from app.payments.wiring import announce_simulated_payments, checkout_origins, payment_wiring
 from app.piccolo_app import BOUND_TABLES
@@ -133,37 +114,6 @@ def template_helpers(
     return configure
 
 
-def owner_router(cookie: OwnerCookie, live: Live) -> Router:
-    """Every /owner route is behind the owner's session, but those marked public (sign-in)."""
-    return Router(
-        path="/owner",
-        route_handlers=[
-            *([owner_live] if live.streaming else []),
-            login_form,
-            login,
-            logout,
-            owner_dashboard,
-            owner_orders,
-            owner_order,
-            owner_refund,
-            owner_accept,
-            owner_ship,
-            owner_send_again,
-            owner_new_link,
-            owner_packing_slip,
-            owner_products,
-            owner_update_product,
-            owner_orders_csv,
-        ],
-        guards=[owner_guard(cookie)],
-        dependencies={
-            "owner": Provide(signed_in_owner, sync_to_thread=False),
-            "owner_cookie": Provide(lambda: cookie, use_cache=True, sync_to_thread=False),
-        },
-        exception_handlers={NotSignedIn: to_login},
-    )
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     """The store for `settings` (read from the environment when not given)."""
     settings = settings or load_settings()
@@ -174,7 +124,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     tokens = CheckoutTokens(settings.secret_key)
     rules = BuyRules(tokens, BuyLimiter(settings.checkout_limit_per_minute))
     timing = StreamTiming(settings.live_heartbeat_seconds, settings.live_lifetime_seconds)
-    live = live_wiring(engine, settings.workers, timing)
+    bounds = StreamBounds(
+        per_address=settings.live_streams_per_address,
+        per_worker=settings.live_streams_per_worker,
+    )
+    live = live_wiring(engine, settings.workers, timing, bounds)
+    proxies = TrustedProxies(settings.trusted_proxies)
     mail = settings.mail
     return Litestar(
         route_handlers=[
@@ -190,7 +145,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *([my_orders_live] if live.streaming else []),
             stripe_webhook,
             healthz,
-            owner_router(OwnerCookie(secure=settings.https), live),
+            owner_router(
+                OwnerCookie(secure=settings.https),
+                DeviceCookies.from_secret(settings.secret_key, secure=settings.https),
+                live,
+            ),
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"]),
         ],
         dependencies={
@@ -199,9 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "checkout_terms": Provide(lambda: terms, use_cache=True, sync_to_thread=False),
             "buy_rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
             "streams": Provide(lambda: live.streams, use_cache=True, sync_to_thread=False),
-            "client_address": Provide(
-                client_address(TrustedProxies(settings.trusted_proxies)), sync_to_thread=False
-            ),
+            "client_address": Provide(client_address(proxies), sync_to_thread=False),
         },
         template_config=template_engine(template_helpers(settings, tokens, live), settings.debug),
         csrf_config=CSRFConfig(
@@ -213,7 +170,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
         ),
         # Limits first: they refuse before the CSRF check or anything else parses the request.
-        middleware=[RequestLimits(), VisitorMiddleware(settings.secret_key, secure=settings.https)],
+        middleware=[
+            RequestLimits(),
+            UntrustedForwardedFor(proxies),
+            VisitorMiddleware(settings.secret_key, secure=settings.https),
+        ],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
         lifespan=[

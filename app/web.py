@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import re
+from typing import Annotated, Any, Protocol
 
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.params import Parameter
 from litestar.response import Template
+
+from app.db import MAX_SERIAL
 
 AnyRequest = Request[Any, Any, Any]
 # The visitor id the VisitorMiddleware put in the request state (see app/visitor.py).
 VisitorId = NamedDependency[str]
 # The client's address as app.orders.throttle.TrustedProxies reads it (main: client_address).
 ClientAddress = NamedDependency[str]
+# A larger order id names no order: refused with a 400 before the database is asked.
+MAX_ORDER_ID = MAX_SERIAL
+RowIdParam = Annotated[int, Parameter(ge=1, le=MAX_SERIAL)]  # any serial id in a path
+OrderIdParam = RowIdParam
+# C0 controls and DEL (NUL above all: PostgreSQL refuses it in text): never in a name or a search.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Page(Protocol):

@@ -69,6 +69,8 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
     sandbox_port, store_port = free_port(), free_port()
     env = {**ENV, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DEBUG": "0",
            "CHECKOUT_LIMIT_PER_MINUTE": "0",  # every bench Buy comes from 127.0.0.1
+           # and every stream too: the live scenario holds thousands from one address
+           "LIVE_STREAMS_PER_ADDRESS": "100000", "LIVE_STREAMS_PER_WORKER": "100000",
            "PUBLIC_URL": f"http://127.0.0.1:{store_port}",
            "SANDBOX_API_KEY": "sk_test_sandbox", "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
            "SANDBOX_LATENCY_MS": str(LATENCY_MS), "STRIPE_SECRET_KEY": "sk_test_sandbox",

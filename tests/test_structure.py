@@ -11,12 +11,21 @@ from app.orders.tables import Fulfilment, OrderStatus
 from tests.support.http import ROOT
 
 APP = ROOT / "app"
-DOMAIN = ("app.catalog", "app.orders", "app.owner", "app.audit", "app.payments", "app.live")
+DOMAIN = (
+    "app.catalog",
+    "app.orders",
+    "app.owner",
+    "app.audit",
+    "app.payments",
+    "app.mail",
+    "app.live",
+)
 # The ground floor: what every room stands on. It knows no room, but Stripe's vocabulary.
-GROUND = ("app.db", "app.settings", "app.money", "app.web", "app.security", "app.limits")
-VOCABULARY = ("app.payments.countries",)
+GROUND = ("app.db", "app.settings", "app.setting_values", "app.money", "app.web", "app.security")
+# What settings read of the rooms: the countries Stripe ships to, and the mail server's terms.
+VOCABULARY = ("app.payments.countries", "app.mail.config")
 # Where Litestar may be imported: handlers, guards, wiring and the ground floor's web helpers.
-WEB = ("routes", "access", "sse", "wiring", "cli")
+WEB = ("routes", "access", "devices", "sse", "wiring", "cli")  # devices: the owner's cookies
 
 
 def _modules() -> Iterator[tuple[str, ast.Module]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,7 +14,10 @@ import app.db
 from app.main import create_app
 from app.settings import Settings, load_settings
 from app.visitor import COOKIE_NAME
-from tests.support.http import HTMX
+from tests.support.http import HTMX, browser_like
+
+# The shop page is read, never written: GET, and the OPTIONS Litestar answers on every path.
+ALLOWED_ON_THE_SHOP = {"GET", "OPTIONS"}
 
 
 def assert_secure_headers(response: httpx.Response) -> None:
@@ -55,7 +59,8 @@ async def test_errors_are_pages_of_the_site(
 
 async def test_405_says_which_methods_are_allowed(store_client: httpx.AsyncClient) -> None:
     response = await store_client.delete("/")
-    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
+    assert response.status_code == 405
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == ALLOWED_ON_THE_SHOP
 
 
 async def test_a_body_over_the_limit_is_refused(
@@ -102,7 +107,7 @@ async def test_a_crash_is_a_plain_500_page_without_internals(
 
 
 async def test_the_visitor_cookie_is_random_httponly_and_lax(
-    store_client: httpx.AsyncClient,
+    store_client: httpx.AsyncClient, store_app: Litestar, settings: Settings
 ) -> None:
     response = await store_client.get("/")
     header = next(h for h in response.headers.get_list("set-cookie") if h.startswith(COOKIE_NAME))
@@ -111,6 +116,14 @@ async def test_the_visitor_cookie_is_random_httponly_and_lax(
     assert "secure" not in attributes  # PUBLIC_URL is http in tests
     visitor_id = store_client.cookies[COOKIE_NAME].split(".")[0]
     assert len(visitor_id) == 24  # 18 random bytes, base64url: 144 bits
+    assert re.fullmatch(r"[A-Za-z0-9_-]{24}", visitor_id)
+    # Random: other new visitors get other ids.
+    others = set()
+    for _ in range(5):
+        async with browser_like(store_app, settings.public_url) as other:
+            await other.get("/")
+            others.add(other.cookies[COOKIE_NAME].split(".")[0])
+    assert len(others | {visitor_id}) == 6
 
 
 async def test_the_visitor_cookie_is_secure_under_https(test_env: dict[str, str]) -> None:

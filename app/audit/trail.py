@@ -14,6 +14,7 @@ class Action(StrEnum):
     SIGNED_OUT = "signed_out"
     OWNER_ADDED = "owner_added"
     OWNER_REMOVED = "owner_removed"
+    OWNER_UNLOCKED = "owner_unlocked"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name, not a secret)
     REFUNDED = "refunded"
     REFUND_REFUSED = "refund_refused"

@@ -10,7 +10,7 @@ class Product(Table, tablename="product"):
     description = Text()
     price_cents = Integer()
     currency = Varchar(length=3)
-    # None: made to order (unlimited). The database checks 0 <= held <= on_hand (migration 0014),
+    # None: made to order (unlimited). The database checks 0 <= held <= on_hand (migration 0015),
     # so no code path can hold or take more than there is.
     on_hand = Integer(null=True, default=None)
     # Bought but not paid yet: open checkouts' quantities (counted for made-to-order ones too).

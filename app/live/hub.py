@@ -71,10 +71,13 @@ class Hub:
 
     def __init__(self) -> None:
         self._topics: dict[str, set[Subscription]] = {}
+        self.closing = False  # CLOSE was broadcast: the worker is stopping
 
     @contextmanager
     def subscribe(self, topic: str) -> Iterator[Subscription]:
         subscription = Subscription()
+        if self.closing:  # opened between the stop signal and the socket closing: end it too
+            subscription.push(marker=CLOSE)
         self._topics.setdefault(topic, set()).add(subscription)
         try:
             yield subscription
@@ -91,6 +94,7 @@ class Hub:
 
     def broadcast(self, marker: str) -> None:
         """Every stream, whoever it is for: RESYNC after missed notifications, CLOSE at shutdown."""
+        self.closing = self.closing or marker == CLOSE
         for subscribers in self._topics.values():
             for subscription in subscribers:
                 subscription.push(marker=marker)

@@ -15,8 +15,10 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.live.hub import CLOSE, Hub
+from app.live.limits import StreamBounds, StreamLimiter
 from app.live.listener import PostgresListener
 from app.live.notices import in_process_hub
+from app.live.signals import on_stop_signal
 from app.live.streams import StreamTiming, now_ms
 
 logger = logging.getLogger("app.live")
@@ -28,6 +30,7 @@ POLL_SECONDS = 3
 class Streams:
     hub: Hub
     timing: StreamTiming
+    limiter: StreamLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +50,18 @@ class Live:
         return f"{path}?{urlencode({**params, 'since': now_ms()})}"
 
 
-def live_wiring(engine: Any, workers: int, timing: StreamTiming) -> Live:
+def live_wiring(
+    engine: Any, workers: int, timing: StreamTiming, bounds: StreamBounds | None = None
+) -> Live:
+    limiter = StreamLimiter(bounds or StreamBounds())
     if isinstance(engine, PostgresEngine):
         hub = Hub()
         listener = PostgresListener(engine, hub)
-        return Live(Streams(hub, timing), "PostgreSQL LISTEN/NOTIFY", listener)
+        return Live(Streams(hub, timing, limiter), "PostgreSQL LISTEN/NOTIFY", listener)
     assert isinstance(engine, SQLiteEngine)
     if workers == 1:
-        return Live(Streams(in_process_hub(engine), timing), "in-process (SQLite, one worker)")
+        streams = Streams(in_process_hub(engine), timing, limiter)
+        return Live(streams, "in-process (SQLite, one worker)")
     # Another worker's change would never reach this worker's hub.
     return Live(
         None,
@@ -73,11 +80,13 @@ def live_updates(live: Live) -> Callable[[Any], AbstractAsyncContextManager[None
             logging.INFO if live.streaming else logging.WARNING, "live updates: %s", live.how
         )
         task = asyncio.create_task(live.listener.run()) if live.listener else None
+        hub = live.streams.hub if live.streams else Hub()
         try:
-            yield
+            # Streams end at the stop signal itself (see app/live/signals.py), and again here.
+            with on_stop_signal(lambda: hub.broadcast(CLOSE)):
+                yield
         finally:
-            if live.streams:
-                live.streams.hub.broadcast(CLOSE)
+            hub.broadcast(CLOSE)
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from litestar import MediaType, get, post
@@ -32,7 +33,7 @@ from app.payments.gateway import (
 )
 from app.payments.wiring import Gateway
 from app.storefront import shop_page
-from app.web import AnyRequest, ClientAddress, VisitorId, for_htmx, is_htmx
+from app.web import AnyRequest, ClientAddress, OrderIdParam, VisitorId, for_htmx, is_htmx
 
 Terms = NamedDependency[CheckoutTerms]
 Rules = NamedDependency[BuyRules]
@@ -124,7 +125,7 @@ async def my_orders(request: AnyRequest, visitor_id: VisitorId) -> Response[Any]
 
 
 @get("/order/{order_id:int}/{token:str}")
-async def order_page(order_id: FromPath[int], token: FromPath[str]) -> Template:
+async def order_page(order_id: OrderIdParam, token: FromPath[str]) -> Template:
     """An order's own page: the link in its emails, good on any device without the cookie."""
     order = await order_by_link(order_id, token)
     if order is None:
@@ -203,7 +204,12 @@ async def _cart_again(
 
 @get("/orders/live")
 async def my_orders_live(
-    request: AnyRequest, visitor_id: VisitorId, streams: LiveStreams, since: Since = None
+    request: AnyRequest,
+    visitor_id: VisitorId,
+    streams: LiveStreams,
+    client_address: ClientAddress,
+    since: Since = None,
 ) -> ServerSentEvent:
     start = resume_from(request, since)
-    return event_stream(visitor_updates(streams.hub, streams.timing, visitor_id, start))
+    updates = partial(visitor_updates, streams.hub, visitor_id=visitor_id, since_ms=start)
+    return event_stream(streams, visitor_id, client_address, updates)

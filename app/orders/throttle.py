@@ -75,6 +75,14 @@ class TrustedProxies:
                 break
         return str(peer)
 
+    def untrusted_forwarder(self, scope: Mapping[str, Any]) -> str | None:
+        """The peer, when it sent X-Forwarded-For but is not a trusted proxy (else None)."""
+        if not any(name == b"x-forwarded-for" for name, _ in scope.get("headers", ())):
+            return None
+        client: Sequence[Any] | None = scope.get("client")
+        peer = _address(str(client[0])) if client else None
+        return None if peer is None or self._trusts(peer) else str(peer)
+
     def _trusts(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return any(address in network for network in self._networks)
 

@@ -16,10 +16,11 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Response, ServerSentEvent, ServerSentEventMessage, Template
 
 from app.errors import error_response
+from app.owner.devices import DeviceCookies
 from app.owner.live import SIGNED_OUT
 from app.owner.sessions import ABSOLUTE_EXPIRY, Owner, owner_for
 from app.owner.signin import SignInFailed, SignInThrottled, sign_in, sign_out
-from app.web import AnyRequest, ClientAddress, is_htmx
+from app.web import CONTROL, AnyRequest, ClientAddress, is_htmx
 
 LOGIN = "/owner/login"
 WRONG = "Wrong name or password."
@@ -54,11 +55,16 @@ class OwnerCookie:
 
 
 OwnerCookieDep = NamedDependency[OwnerCookie]
+DeviceCookiesDep = NamedDependency[DeviceCookies]
 
 
 class NotSignedIn(Exception):
     pass
 
+
+# The fragments that re-fetch themselves when the live stream says so (htmx's HX-Source names
+# the element that asked): an open tab's re-fetch is not the owner doing anything.
+LIVE_REFETCHES = frozenset({"div#dashboard", "section#owner-orders", "section#owner-order"})
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
@@ -66,15 +72,20 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitab
 def owner_guard(cookie: OwnerCookie) -> Guard:
     """The guard on the owner router: handlers marked public (sign-in) are the only exception.
 
-    Handlers marked passive (the live stream, which reconnects by itself) do not count as the
-    owner being active: an open tab does not keep an idle session alive.
+    Handlers marked passive (the live stream, which reconnects by itself) and the fragments'
+    live re-fetches do not count as the owner being active: an open tab does not keep an idle
+    session alive. (A forged HX-Source can only keep the sender's own session from refreshing.)
     """
 
     async def require_owner(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
         opt = connection.route_handler.opt
         if opt.get("public"):
             return
-        owner = await owner_for(connection.cookies.get(cookie.name), touch=not opt.get("passive"))
+        refetch = connection.scope.get("method") == "GET" and (
+            connection.headers.get("hx-source") in LIVE_REFETCHES
+        )
+        touch = not (opt.get("passive") or refetch)
+        owner = await owner_for(connection.cookies.get(cookie.name), touch=touch)
         if owner is None:
             raise NotSignedIn()
         connection.state.owner = owner
@@ -105,12 +116,18 @@ async def login_form() -> Template:
 
 @post("/login", opt={"public": True})
 async def login(
-    request: AnyRequest, owner_cookie: OwnerCookieDep, client_address: ClientAddress
+    request: AnyRequest,
+    owner_cookie: OwnerCookieDep,
+    device_cookies: DeviceCookiesDep,
+    client_address: ClientAddress,
 ) -> Response[Any]:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
+    if CONTROL.search(username):  # no owner's name has one (app/owner/accounts.py)
+        return error_response(request, 400, message="A name has no control characters.")
+    device = device_cookies.device(request.cookies.get(device_cookies.name), username)
     try:
-        signed_in = await sign_in(username, password, client_address)
+        signed_in = await sign_in(username, password, client_address, device)
     except SignInThrottled as exc:
         return error_response(
             request,
@@ -122,7 +139,8 @@ async def login(
         context = {"username": username, "error": WRONG}
         return Template("owner/login.html", context=context, status_code=401)
     # A new session id at every sign-in: whatever cookie the browser brought is replaced.
-    return Redirect("/owner/", status_code=303, cookies=[owner_cookie.issue(signed_in.token)])
+    cookies = [owner_cookie.issue(signed_in.token), device_cookies.issue(signed_in.username)]
+    return Redirect("/owner/", status_code=303, cookies=cookies)
 
 
 @post("/logout")

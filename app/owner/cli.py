@@ -1,4 +1,4 @@
-"""`litestar --app app.main:create_app owner add|list|remove|password`: the store's owners."""
+"""`litestar --app app.main:create_app owner add|list|remove|password|unlock`: the owners."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from app.owner.accounts import (
     validate_password,
     validate_username,
 )
+from app.owner.signin import unlock
 
 T = TypeVar("T")
 
@@ -71,6 +72,14 @@ def password_command(app: Litestar, name: str) -> None:
     password = read_password()
     run(app, lambda: change_password(name, password))
     click.echo(f"Changed the password of {name}; their sessions are ended.")
+
+
+@owner_group.command(name="unlock")
+@click.argument("name")
+def unlock_command(app: Litestar, name: str) -> None:
+    """Forget NAME's failed sign-ins, so NAME can sign in again from any browser at once."""
+    forgotten = run(app, lambda: unlock(name))
+    click.echo(f"Unlocked {name}: {forgotten} failed sign-in(s) forgotten.")
 
 
 def read_password() -> str:

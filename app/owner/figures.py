@@ -10,7 +10,7 @@ from app.orders.tables import Order
 
 PERIODS = ("today", "week", "month")
 # One scan of the orders paid since the earliest period began (the index shop_order_paid_at,
-# migration 0012), each period summed by its own condition. A sale: paid, partially refunded
+# migration 0013), each period summed by its own condition. A sale: paid, partially refunded
 # or refunded (needs_review is not one until the owner accepts it), less what was refunded.
 _QUERY = """
 SELECT paid_currency AS currency,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Response, ServerSentEvent, Template
 
 from app.live.sse import LiveStreams, Since, event_stream, resume_from
@@ -33,12 +34,21 @@ from app.owner.queries import OrderDetail, dashboard, order_detail, order_page
 from app.owner.sessions import Owner
 from app.payments.gateway import PaymentGateway
 from app.payments.wiring import Gateway
-from app.web import AnyRequest, for_htmx, is_htmx
+from app.web import (
+    MAX_ORDER_ID,
+    AnyRequest,
+    ClientAddress,
+    OrderIdParam,
+    RowIdParam,
+    VisitorId,
+    for_htmx,
+    is_htmx,
+)
 
 SignedInOwner = NamedDependency[Owner]
-Search = Annotated[str, QueryParameter(max_length=200)]
-OrderId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
-Cursor = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
+Search = Annotated[str, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+OrderId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ORDER_ID)]
+Cursor = Annotated[int | None, QueryParameter(ge=1, le=MAX_ORDER_ID)]
 Version = Annotated[str | None, QueryParameter(max_length=32, pattern=r"^[0-9]+$")]
 
 
@@ -128,7 +138,7 @@ def _status(text: str) -> OrderStatus | None:
 @get("/orders/{order_id:int}")
 async def owner_order(
     request: AnyRequest,
-    order_id: FromPath[int],
+    order_id: OrderIdParam,
     owner: SignedInOwner,
     gateway: Gateway,
     seen: Version = None,
@@ -142,7 +152,7 @@ async def owner_order(
 
 @post("/orders/{order_id:int}/refund")
 async def owner_refund(
-    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+    request: AnyRequest, order_id: OrderIdParam, owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     form = await request.form()
     amount, token = str(form.get("amount", "")), str(form.get("form_token", ""))
@@ -156,7 +166,7 @@ async def owner_refund(
 
 @post("/orders/{order_id:int}/accept")
 async def owner_accept(
-    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+    request: AnyRequest, order_id: OrderIdParam, owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     note = str((await request.form()).get("note", ""))
     return await _act(request, order_id, owner, gateway, accept_order(owner, order_id, note))
@@ -164,7 +174,7 @@ async def owner_accept(
 
 @post("/orders/{order_id:int}/ship")
 async def owner_ship(
-    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+    request: AnyRequest, order_id: OrderIdParam, owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     form = await request.form()
     carrier, tracking = str(form.get("carrier", "")), str(form.get("tracking_number", ""))
@@ -174,7 +184,7 @@ async def owner_ship(
 
 @post("/orders/{order_id:int}/mail/{mail_id:int}/again")
 async def owner_send_again(
-    request: AnyRequest, order_id: FromPath[int], mail_id: FromPath[int], owner: SignedInOwner,
+    request: AnyRequest, order_id: OrderIdParam, mail_id: RowIdParam, owner: SignedInOwner,
     gateway: Gateway,
 ) -> Response[Any]:  # fmt: skip
     return await _act(request, order_id, owner, gateway, send_again(owner, order_id, mail_id))
@@ -182,7 +192,7 @@ async def owner_send_again(
 
 @post("/orders/{order_id:int}/link")
 async def owner_new_link(
-    request: AnyRequest, order_id: FromPath[int], owner: SignedInOwner, gateway: Gateway
+    request: AnyRequest, order_id: OrderIdParam, owner: SignedInOwner, gateway: Gateway
 ) -> Response[Any]:
     return await _act(request, order_id, owner, gateway, new_link(owner, order_id))
 
@@ -192,17 +202,20 @@ async def owner_live(
     request: AnyRequest,
     streams: LiveStreams,
     owner_cookie: OwnerCookieDep,
+    visitor_id: VisitorId,
+    client_address: ClientAddress,
     order: OrderId = None,
     since: Since = None,
 ) -> ServerSentEvent:
     # The guard let it in; the stream checks the same session again as it goes on.
-    session = request.cookies.get(owner_cookie.name, "")
-    start = resume_from(request, since)
-    return event_stream(owner_updates(streams.hub, streams.timing, session, order, start))
+    session, start = request.cookies.get(owner_cookie.name, ""), resume_from(request, since)
+    updates = partial(owner_updates, streams.hub, session=session, order_id=order, since_ms=start)
+    # An owner's tabs are counted apart from their shopping.
+    return event_stream(streams, f"owner:{visitor_id}", client_address, updates)
 
 
 @get("/orders/{order_id:int}/slip")
-async def owner_packing_slip(order_id: FromPath[int], owner: SignedInOwner) -> Template:
+async def owner_packing_slip(order_id: OrderIdParam, owner: SignedInOwner) -> Template:
     return Template("owner/slip.html", context={"order": (await _detail(order_id)).order})
 
 

@@ -1,11 +1,12 @@
 """What the owner's search box finds: an order number, or a prefix of an email, a shipping name
-or a Checkout Session id, each through an index (migrations 0007 and 0011)."""
+or a Checkout Session id, each through an index (migrations 0007 and 0012)."""
 
 from __future__ import annotations
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
+from app.db import MAX_SERIAL
 from app.orders.tables import Order
 
 
@@ -15,7 +16,8 @@ def search_where(q: str) -> Combinable | None:
     if not q:
         return None
     if q.isascii() and q.isdigit() and len(q) <= 18:
-        return Order.id == int(q)
+        # Past the column's range no order has it: the database is not asked (it would refuse).
+        return Order.id == int(q) if int(q) <= MAX_SERIAL else Order.id == 0
     if q.startswith("cs_"):
         return _starts("stripe_session_id", q)
     if q.startswith("pi_"):

@@ -33,3 +33,5 @@ class SignInAttempt(Table, tablename="owner_sign_in_attempt"):
     address = Varchar(length=64, index=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
     failed = Boolean(default=True)
+    # The device cookie's nonce it brought (app/owner/devices.py); empty for an unknown browser.
+    device = Varchar(length=32, default="", index=True)

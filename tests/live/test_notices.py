@@ -95,17 +95,20 @@ async def test_a_rolled_back_change_sends_nothing(overheard: Overheard) -> None:
             raise Boom
     status = await Order.select(Order.status).where(Order.id == order_id).first()
     assert status == {"status": "pending"}
-    # A change that does commit afterwards is heard, and it is the first thing heard.
-    assert await take("cancel", order_id)
-    assert (await overheard.next())[0] == order_id
+    # A change to another order that does commit afterwards is heard, and it is the first
+    # thing heard (on the same order, a wrong announcement from the rollback would look alike).
+    other = await pending("o" * 24)
+    assert await take("cancel", other)
+    assert (await overheard.next())[0] == other
     assert overheard.nothing()
 
 
 async def test_a_lost_race_changes_nothing_and_announces_nothing(overheard: Overheard) -> None:
-    order_id = await pending("l" * 24)
+    order_id, other = await pending("l" * 24), await pending("m" * 24)
     assert not await take("pay", order_id, only_from=OrderStatus.PROCESSING)
-    assert await take("expire", order_id)
-    assert (await overheard.next())[0] == order_id
+    # Another order's change, heard first: the lost race announced nothing before it.
+    assert await take("expire", other)
+    assert (await overheard.next())[0] == other
     assert overheard.nothing()
 
 

@@ -16,7 +16,7 @@ from app.orders.tables import BuyWindow
 from app.orders.throttle import BuyLimiter, TooManyBuys
 from app.settings import Settings
 from tests.support.checkout import Shopper, order_rows
-from tests.support.http import running
+from tests.support.http import LiveServer, running
 from tests.support.stripe_sandbox import SandboxServer, get_json
 
 LIMIT = 20
@@ -135,19 +135,27 @@ async def test_a_trusted_proxy_names_the_client(
 
 
 async def test_two_store_processes_share_one_count(
-    limited: Callable[..., Settings], store_sandbox: SandboxServer, settings: Settings
+    store_env: Callable[..., dict[str, str]], store_sandbox: SandboxServer
 ) -> None:
-    first, second = create_app(limited()), create_app(limited())
-    await time_to_spare()
-    async with (
-        running(first),
-        running(second),
-        client_at(first, store_sandbox, settings, "198.51.100.20") as a,
-        client_at(second, store_sandbox, settings, "198.51.100.20") as b,
-    ):
-        assert await buys(a, LIMIT // 2, EMPTY) + await buys(b, LIMIT // 2, EMPTY) == [422] * LIMIT
-        assert await buys(a, 1, EMPTY) == [429]
-        assert await buys(b, 1, EMPTY) == [429]
+    # Two server processes (an in-memory counter would give each its own 20), one address.
+    servers = [LiveServer(store_env(CHECKOUT_LIMIT_PER_MINUTE=str(LIMIT))) for _ in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        await time_to_spare()
+        async with (
+            httpx.AsyncClient(base_url=servers[0].url) as first,
+            httpx.AsyncClient(base_url=servers[1].url) as second,
+        ):
+            a, b = Shopper(first, store_sandbox), Shopper(second, store_sandbox)
+            assert (
+                await buys(a, LIMIT // 2, EMPTY) + await buys(b, LIMIT // 2, EMPTY) == [422] * LIMIT
+            )
+            assert await buys(a, 1, EMPTY) == [429]
+            assert await buys(b, 1, EMPTY) == [429]
+    finally:
+        for server in servers:
+            server.stop()
 
 
 async def test_a_limit_of_zero_counts_nothing(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.main import create_app
 from app.orders.throttle import TrustedProxies
-from app.settings import SettingsError, load_settings
+from app.settings import Settings, SettingsError, load_settings
+from tests.support.http import browser_like, running
 
 PROXIES = TrustedProxies([ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128")])
 
@@ -77,3 +81,40 @@ def test_bad_limits_and_proxies_are_refused(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({"SECRET_KEY_FILE": str(tmp_path / "key"), **env})
+
+
+class Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_x_forwarded_for_from_an_untrusted_peer_is_warned_about_once(
+    settings: Settings,
+) -> None:
+    forwarded = {"x-forwarded-for": "203.0.113.9"}
+    proxy = ("10.0.0.2", 4000)
+    trusted = create_app(replace(settings, trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"),)))
+    # Its own handler: the app's logging set-up at start replaces the root logger's handlers.
+    collected, logger = Collected(), logging.getLogger("app.proxies")
+    logger.addHandler(collected)
+    try:
+        async with running(trusted) as app, browser_like(app, settings.public_url, proxy) as http:
+            assert (await http.get("/healthz", headers=forwarded)).status_code == 200
+        assert collected.records == []  # from a proxy we trust, the header is the point
+        async with (
+            running(create_app(settings)) as app,
+            browser_like(app, settings.public_url) as http,
+        ):
+            assert (await http.get("/healthz")).status_code == 200
+            assert collected.records == []  # nothing forwarded, nothing to say
+            for _ in range(3):
+                assert (await http.get("/healthz", headers=forwarded)).status_code == 200
+    finally:
+        logger.removeHandler(collected)
+    [warning] = collected.records
+    assert "X-Forwarded-For from 127.0.0.1" in warning.getMessage()
+    assert "TRUSTED_PROXIES" in warning.getMessage()

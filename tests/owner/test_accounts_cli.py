@@ -18,6 +18,7 @@ import pytest
 from app.audit.tables import AuditEntry
 from app.audit.trail import Action
 from app.owner.accounts import add_owner
+from app.owner.signin import SignInFailed, SignInThrottled, sign_in
 from app.owner.tables import BaseUser, OwnerSession
 from tests.support.http import ROOT
 
@@ -103,6 +104,23 @@ async def open_session(user_id: int) -> None:
 
 async def sessions_of(user_id: int) -> int:
     return int(await OwnerSession.count().where(OwnerSession.user == user_id))
+
+
+async def test_unlock_lets_a_locked_out_owner_sign_in_at_once(cli_env: dict[str, str]) -> None:
+    name = new_name()
+    owner_id = await add_owner(name, PASSWORD)
+    for n in range(5):  # strangers' guesses, each from its own address
+        with pytest.raises(SignInFailed):
+            await sign_in(name, f"guess {n}", f"10.44.0.{n}")
+    with pytest.raises(SignInThrottled):
+        await sign_in(name, PASSWORD, "10.44.1.1")
+    code, out, err = await owner_command(cli_env, "unlock", name)
+
+    assert code == 0, err
+    assert f"Unlocked {name}: 5 failed" in out
+    assert (await sign_in(name, PASSWORD, "10.44.1.1")).username == name
+    assert await sessions_of(owner_id) == 1
+    assert await audit_of(name) == [Action.OWNER_ADDED, Action.OWNER_UNLOCKED]
 
 
 async def test_an_owner_added_from_a_pipe_signs_in(cli_env: dict[str, str]) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from app.audit.tables import AuditEntry
 from app.audit.trail import Action
 from app.db import utcnow
 from app.main import create_app
-from app.owner.accounts import change_password
+from app.owner.accounts import add_owner, change_password
 from app.owner.tables import BaseUser, OwnerSession, SignInAttempt
 from app.settings import Settings, load_settings
 from tests.support.http import HTMX, running
@@ -333,3 +334,142 @@ async def test_owner_answers_are_never_cached_or_indexed(
         assert "noindex" in answer.headers["x-robots-tag"]
         assert "script-src 'self'" in answer.headers["content-security-policy"]
         assert "unsafe-inline" not in answer.headers["content-security-policy"]
+
+
+def carry_device_cookie(source: Any, target: Any) -> None:
+    """The same browser on another network: its cookies go with it."""
+    for cookie in source.http.cookies.jar:
+        target.http.cookies.set(cookie.name, cookie.value, domain=cookie.domain, path=cookie.path)
+
+
+async def guess_from_strangers(visit: Callable[..., Any], times: int = 5) -> list[int]:
+    """Wrong passwords for the owner, each from a new browser at a new address."""
+    statuses = []
+    for n in range(1, times + 1):
+        async with visit(f"10.66.0.{n}") as stranger:
+            statuses.append((await stranger.sign_in(OWNER_NAME, f"guess {n}")).status_code)
+    return statuses
+
+
+async def test_strangers_failures_never_lock_out_a_browser_that_signed_in_before(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.5.5.5") as known:
+        assert (await known.sign_in()).status_code == 303
+    assert await guess_from_strangers(visit) == [401] * 5
+    async with visit("10.9.9.9") as unknown:  # a new browser is still held back
+        assert (await unknown.sign_in()).status_code == 429
+    async with visit("10.7.7.7") as moved:  # the owner's own browser, on another network
+        carry_device_cookie(known, moved)
+        answer = await moved.sign_in()
+        assert answer.status_code == 303, answer.headers.get("retry-after")
+        assert (await moved.page("/owner/")).status_code == 200
+    # Sent only to the sign-in form's post, never readable by a script.
+    [device] = [v for v in known.http.cookies.jar if v.name == "owner-device"]
+    assert device.path == "/owner/login" and device.has_nonstandard_attr("HttpOnly")
+
+
+async def test_a_known_browser_is_throttled_on_its_own(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.5.5.5") as known, visit("10.5.5.6") as other_known:
+        assert (await known.sign_in()).status_code == 303
+        assert (await other_known.sign_in()).status_code == 303
+        for _ in range(5):
+            assert (await known.sign_in(OWNER_NAME, "a wrong password")).status_code == 401
+        throttled = await known.sign_in()
+        assert throttled.status_code == 429
+        assert 1 <= int(throttled.headers["retry-after"]) <= 15 * 60
+        # Its failures hold back neither the owner's other browser nor a new one.
+        assert (await other_known.sign_in()).status_code == 303
+    async with visit("10.8.8.8") as unknown:
+        assert (await unknown.sign_in()).status_code == 303
+
+
+async def test_a_device_cookie_counts_only_for_its_name_and_only_when_genuine(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    await add_owner("bob", OWNER_PASSWORD)
+    async with visit("10.5.5.5") as bobs:
+        assert (await bobs.sign_in("bob", OWNER_PASSWORD)).status_code == 303
+    assert await guess_from_strangers(visit) == [401] * 5
+    async with visit("10.7.7.7") as borrowed:  # bob's browser cookie does not vouch for alice
+        carry_device_cookie(bobs, borrowed)
+        assert (await borrowed.sign_in()).status_code == 429
+    async with visit("10.7.7.8") as forged:
+        nonce = "A" * 22
+        forged.http.cookies.set(
+            "owner-device", f"{nonce}.{'0' * 64}", domain="127.0.0.1", path="/owner/login"
+        )
+        assert (await forged.sign_in()).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("/owner/", "div#dashboard"),
+        ("/owner/orders", "section#owner-orders"),
+        ("/owner/orders/1", "section#owner-order"),
+    ],
+)
+async def test_a_live_re_fetch_does_not_keep_an_idle_session_alive(
+    visit: Callable[..., Any], owner_account: int, path: str, source: str
+) -> None:
+    async with visit() as owner:
+        await owner.sign_in()
+        idle_since = utcnow() - timedelta(minutes=30)
+        await OwnerSession.update({OwnerSession.seen_at: idle_since}, force=True)
+        # The page's fragment re-fetching itself because the stream said so: not the owner.
+        refetch = {"HX-Request": "true", "HX-Request-Type": "partial", "HX-Source": source}
+        assert (await owner.http.get(path, headers=refetch)).status_code in (200, 404)
+        [row] = await OwnerSession.select(OwnerSession.seen_at)
+        assert row["seen_at"] == idle_since
+        # The owner's own request does refresh it.
+        assert (await owner.page("/owner/")).status_code == 200
+        [row] = await OwnerSession.select(OwnerSession.seen_at)
+        assert row["seen_at"] > idle_since + timedelta(minutes=29)
+
+
+async def test_a_throttled_burst_is_recorded_once_and_old_noise_is_pruned(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.4.4.4") as guesser:
+        for n in range(5):
+            assert (await guesser.sign_in(OWNER_NAME, f"guess {n}")).status_code == 401
+        for n in range(20):
+            assert (await guesser.sign_in(OWNER_NAME, f"more {n}")).status_code == 429
+    assert await audit_actions() == [Action.SIGN_IN_FAILED.value] * 5 + [
+        Action.SIGN_IN_THROTTLED.value
+    ]
+    # 91 days on, the failures are noise and go at the next sign-in; owners' actions stay.
+    await AuditEntry.update({AuditEntry.at: utcnow() - timedelta(days=91)}, force=True)
+    await SignInAttempt.delete(force=True)
+    async with visit("10.4.4.5") as owner:
+        assert (await owner.sign_in()).status_code == 303
+    assert await audit_actions() == [Action.SIGNED_IN.value]
+    assert await AuditEntry.count().where(AuditEntry.action == Action.OWNER_ADDED.value) == 1
+
+
+async def test_a_worker_hashes_one_password_at_a_time(
+    visit: Callable[..., Any], owner_account: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def slow(*_: object) -> str:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return "not a match"
+
+    monkeypatch.setattr(BaseUser, "hash_password", slow)
+
+    async def guess(n: int) -> int:
+        async with visit(f"10.33.{n}.1") as guesser:
+            return (await guesser.sign_in(f"name-{n}", "a wrong password")).status_code
+
+    # Guesses from many addresses at once queue for the worker's one hashing thread.
+    assert await asyncio.gather(*(guess(n) for n in range(4))) == [401] * 4
+    assert most[0] == 1

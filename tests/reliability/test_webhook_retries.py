@@ -81,7 +81,10 @@ async def test_webhooks_the_store_could_not_confirm_are_retried_until_paid_once(
 
             await eventually(refused_twice, within=30)
             row = await delivery_of(sandbox, session_id)
-            assert row is not None and row["last_status"] in (0, 503)
+            # A 500 from Stripe is the store's 503 (Stripe retries it); only a question that
+            # never comes back may leave the delivery without an answer (0) in time.
+            expected = {503} if "error_rate" in fault else {0, 503}
+            assert row is not None and row["last_status"] in expected
             [order] = await order_rows()
             assert order["status"] == "pending"  # never paid without Stripe's word
         finally:

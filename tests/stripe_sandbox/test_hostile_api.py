@@ -34,8 +34,9 @@ async def test_a_21000_level_key_is_refused_at_once(sandbox: SandboxServer) -> N
     assert error["type"] == "invalid_request_error"
     assert error["param"] == "metadata"
     assert "nested" in error["message"]
-    # A hang detector, not a benchmark: the quadratic parser took about 17 s on this body.
-    assert elapsed < 2, f"{elapsed:.1f} s"
+    # A hang detector, not a benchmark (timings belong in bench/): the quadratic parser took
+    # about 17 s on this body, the linear one well under a second; two shared cores get slack.
+    assert elapsed < 8, f"{elapsed:.1f} s"
 
 
 @pytest.mark.parametrize(
