@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,6 +28,7 @@ from app.owner.actions import (
 )
 from app.owner.live import owner_updates
 from app.owner.mail import new_link, send_again
+from app.owner.panel import OrderPanel
 from app.owner.queries import OrderDetail, dashboard, order_detail, order_page
 from app.owner.sessions import Owner
 from app.payments.gateway import PaymentGateway
@@ -50,47 +49,6 @@ Search = Annotated[str, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7
 OrderId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ORDER_ID)]
 Cursor = Annotated[int | None, QueryParameter(ge=1, le=MAX_ORDER_ID)]
 Version = Annotated[str | None, QueryParameter(max_length=32, pattern=r"^[0-9]+$")]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderPanel:
-    """One order as the owner sees it, with what the last action said."""
-
-    detail: OrderDetail
-    stripe_link: Callable[[str], str | None]
-    owner: Owner
-    notice: str | None = None
-    refused: Refused | None = None  # why the last action did not go through
-    confirm: Confirm | None = None  # what the owner is asked to confirm before it is done
-
-    @property
-    def status_code(self) -> int:
-        return self.refused.status if self.refused else 200
-
-    def context(self) -> dict[str, Any]:
-        refused, confirm = self.refused, self.confirm
-        typed = dict(refused.typed if refused else confirm.typed if confirm else {})
-        said = {f"{refused.form}_error": refused.message} if refused else {}
-        return {
-            "detail": self.detail,
-            "order": self.detail.order,
-            "stripe_link": self.stripe_link,
-            "owner": self.owner,
-            "notice": self.notice,
-            "refund_error": None,
-            "accept_error": None,
-            "ship_error": None,
-            **said,
-            "ship_field": refused.field if refused else None,
-            "amount": typed.get("amount"),
-            "refund_review": confirm.amount if confirm else None,
-            "restock": typed.get("restock") == "on",
-            "carrier": typed.get("carrier", ""),
-            "tracking_number": typed.get("tracking_number", ""),
-            # A new token per rendered form: its submits (however many) are one refund. One
-            # whose answer from Stripe is unknown is kept, so a retry is the same refund.
-            "refund_token": typed.get("form_token") or secrets.token_urlsafe(16),
-        }
 
 
 @get("/")
