@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -77,10 +78,15 @@ async def seed_orders(url: str, visitor_id: str, others: int) -> int:
         )
     connection = await asyncpg.connect(url)
     try:
+        # A paid order has the email Stripe collected: its refunds write one to the outbox.
         ids = await connection.fetch(
             """INSERT INTO shop_order (visitor_id, checkout_token, status, currency, total_cents,
-                   payment_intent_id, refunded_cents, created_at, updated_at, paid_at)
-               SELECT v, t, s, 'usd', c, p, 0, d, d, d
+                   payment_intent_id, refunded_cents, created_at, updated_at, paid_at,
+                   paid_cents, paid_currency, buyer_email)
+               SELECT v, t, s, 'usd', c, p, 0, d, d, d,
+                      CASE WHEN p IS NULL THEN NULL ELSE c END,
+                      CASE WHEN p IS NULL THEN NULL ELSE 'usd' END,
+                      CASE WHEN p IS NULL THEN NULL ELSE 'buyer-' || p || '@bench.test' END
                  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
                              $6::timestamptz[]) AS x(v, t, s, c, p, d)
                RETURNING id""",
@@ -201,6 +207,15 @@ async def count_rows(url: str, sql: str) -> int:
         return int(await connection.fetchval(sql))
     finally:
         await connection.close()
+
+
+async def outbox_drained(url: str, limit: float = 120.0) -> float:
+    """Seconds until the store's senders have handled every email written so far."""
+    start = time.perf_counter()
+    due = "SELECT count(*) FROM shop_mail WHERE state IN ('queued', 'sending', 'retrying')"
+    while await count_rows(url, due) and time.perf_counter() - start < limit:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+    return time.perf_counter() - start
 
 
 def live_buys(

@@ -273,6 +273,13 @@ def budgets(results: Results) -> str:
     if hooks := results.samples.get("POST /webhooks/stripe", {}).get("store"):
         rate = statistics.median(s.run.rps for s in hooks)
         rows.append(("webhooks >= 500 events/s", f"{rate:,.0f}/s", _verdict(rate >= 500)))
+        if bare := results.samples["POST /webhooks/stripe"].get("no outbox"):
+            # Each round's pair ran back to back; the median of their ratios decides.
+            ratios = [s.run.rps / b.run.rps for s, b in zip(hooks, bare, strict=False)]
+            median = statistics.median(ratios)
+            figure = f"median {median:.2f}x ({min(ratios):.2f}-{max(ratios):.2f}x)"
+            rows.append(("webhooks/s with the outbox >= 0.9x without", figure,
+                         _verdict(median >= 0.9)))  # fmt: skip
     if results.memory:
         peak = max(peak for row in results.memory for _, peak in row)
         # Reported, not budgeted: clarity was chosen over the last 16 MB (README "Memory").

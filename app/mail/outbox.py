@@ -43,51 +43,57 @@ async def post(engine: Engine, key: str, letter: Letter, *, order_id: int | None
     """Write `letter` once under `key` in the open transaction (False: that key was written
     before); the senders of this process are woken when it commits."""
     now = time.time()
+    mail = Mail(
+        key=key[:200], order_id=order_id, kind=letter.kind, to_address=letter.to,
+        subject=letter.subject, text_body=letter.text, html_body=letter.html, link=letter.link,
+        queued_at=now, due_at=now,
+    )  # fmt: skip
+    return bool(await enqueue(engine, [mail]))
+
+
+async def enqueue(engine: Engine, mails: list[Mail]) -> list[int]:
+    """Queue `mails` in one INSERT, skipping any whose key was written before; their ids. The
+    senders of this process are woken when the transaction commits."""
+    if not mails:
+        return []
     rows = await (
-        Mail.insert(
-            Mail(
-                key=key[:200],
-                order_id=order_id,
-                kind=letter.kind,
-                to_address=letter.to,
-                subject=letter.subject,
-                text_body=letter.text,
-                html_body=letter.html,
-                link=letter.link,
-                state=MailState.QUEUED.value,
-                queued_at=now,
-                due_at=now,
-            )
-        )
-        .on_conflict(target=Mail.key, action="DO NOTHING")
-        .returning(Mail.id)
+        Mail.insert(*mails).on_conflict(target=Mail.key, action="DO NOTHING").returning(Mail.id)
     )
     if rows:
         on_commit(postbox_for(engine).wake)
-    return bool(rows)
+    return [row["id"] for row in rows]
 
 
 async def resend(engine: Engine, mail_id: int, key: str) -> dict[str, Any] | None:
-    """A new row with the same words as `mail_id` (None if there is no such email)."""
+    """A new row with the same words as `mail_id` (None if there is no such email); one not yet
+    put into words is written when sent, as its original is."""
     async with atomic():
         row = await Mail.select().where(Mail.id == mail_id).first()
         if row is None:
             return None
-        letter = Letter(
-            row["kind"], row["to_address"], row["subject"], row["text_body"], row["html_body"],
-            row["link"],
+        now = time.time()
+        words = ("order_id", "kind", "to_address", "subject", "text_body", "html_body", "link")
+        copy = Mail(
+            key=key[:200], refunded_cents=row["refunded_cents"], queued_at=now, due_at=now,
+            **{name: row[name] for name in words},
         )  # fmt: skip
-        await post(engine, key, letter, order_id=row["order_id"])
+        await enqueue(engine, [copy])
     return row
 
 
 async def order_mail(order_id: int) -> list[dict[str, Any]]:
     """The emails of an order, oldest first, each with how it went in words (`said`)."""
     rows = await Mail.select(
-        Mail.id, Mail.kind, Mail.to_address, Mail.subject, Mail.text_body, Mail.state,
-        Mail.attempts, Mail.due_at, Mail.last_error, Mail.created_at, Mail.sent_at,
+        Mail.id, Mail.order_id, Mail.kind, Mail.to_address, Mail.subject, Mail.text_body,
+        Mail.refunded_cents, Mail.state, Mail.attempts, Mail.due_at, Mail.last_error,
+        Mail.created_at, Mail.sent_at,
     ).where(Mail.order_id == order_id).order_by(Mail.id)  # fmt: skip
     return [{**row, "said": _said(row)} for row in rows]
+
+
+def unwritten(mail: dict[str, Any]) -> bool:
+    """An arrow's email whose words come when it is sent (see Mail.text_body)."""
+    return not mail["text_body"] and mail["order_id"] is not None
 
 
 def _said(row: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -16,9 +16,9 @@ from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
 
 from app.db import Engine, atomic, bound_engine, utcnow
-from app.mail.compose import message
+from app.mail.compose import Letter, message
 from app.mail.config import MailSettings
-from app.mail.outbox import MailSite, postbox_for
+from app.mail.outbox import MailSite, postbox_for, unwritten
 from app.mail.tables import Mail, MailState
 
 logger = logging.getLogger("app.mail")
@@ -36,13 +36,17 @@ _CLAIM = """
                    ORDER BY id LIMIT {}{skip_locked})
        AND ((state IN ('queued', 'retrying') AND due_at <= {})
             OR (state = 'sending' AND lease_until < {}))
-    RETURNING id, key, to_address, subject, text_body, html_body, link, attempts, queued_at
+    RETURNING id, key, order_id, kind, to_address, subject, text_body, html_body, link,
+              refunded_cents, attempts, queued_at
 """
+# Puts an arrow's email into words when it is first claimed (the orders room knows how).
+Writer = Callable[[dict[str, Any]], Awaitable[Letter]]
 
 
 class Sender:
-    def __init__(self, settings: MailSettings) -> None:
+    def __init__(self, settings: MailSettings, writer: Writer) -> None:
         self.settings = settings
+        self.writer = writer
         self._due = asyncio.Event()
         self._stopping = False
         # PostgreSQL: senders skip each other's rows instead of queueing behind their locks.
@@ -77,9 +81,26 @@ class Sender:
         async with atomic():
             until = now + self.settings.lease_seconds
             rows = await Mail.raw(self._claim, lease, until, now, now, BATCH, now, now)
-        if rows:
-            await self._deliver(rows, lease)
+        written = [row for row in [await self._written(row, lease) for row in rows] if row]
+        if written:
+            await self._deliver(written, lease)
         return len(rows)
+
+    async def _written(self, row: dict[str, Any], lease: str) -> dict[str, Any] | None:
+        """The row with its words, kept before the first try so every try sends the same."""
+        if not unwritten(row):
+            return row
+        try:
+            letter = await self.writer(row)
+        except Exception as exc:  # a bug in a template must not stop the other emails
+            logger.exception("mail %s: could not be put into words", row["id"])
+            await self._retry(row, _held(row, lease), f"{type(exc).__name__}: {exc}")
+            return None
+        subject, text, html, link = letter.subject, letter.text, letter.html, letter.link
+        await Mail.update(subject=subject, text_body=text, html_body=html, link=link).where(
+            _held(row, lease)
+        )
+        return {**row, "subject": subject, "text_body": text, "html_body": html, "link": link}
 
     async def _deliver(self, rows: list[dict[str, Any]], lease: str) -> None:
         """Send the claimed rows over one connection (a new one after any failure)."""
@@ -174,13 +195,13 @@ async def _mark(
 
 
 def mail_sender(
-    engine: Engine, settings: MailSettings, site: MailSite
+    engine: Engine, settings: MailSettings, site: MailSite, writer: Writer
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """The lifespan part that runs this worker's sender, woken by commits that wrote mail."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        sender = Sender(settings)
+        sender = Sender(settings, writer)
         postbox = postbox_for(engine)
         postbox.site = site
         postbox.wakers.append(sender.wake)

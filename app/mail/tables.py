@@ -24,9 +24,12 @@ class Mail(Table, tablename="shop_mail"):
     kind = Varchar(length=30)
     to_address = Varchar(length=320)
     subject = Varchar(length=300)
+    # An arrow's email is written when it is sent (its words "" until then), so the arrow's
+    # transaction pays for one INSERT; the refund figure is kept as it was at the refund.
     text_body = Text()
     html_body = Text()
     link = Text(default="")  # the order link it carries, for the log line without a server
+    refunded_cents = Integer(null=True, default=None)
     state = Varchar(length=20, default=MailState.QUEUED.value, index=True)
     attempts = Integer(default=0)
     # Unix seconds: compared in SQL the same way on both engines.

@@ -9,7 +9,8 @@ from typing import Any
 from app.audit.trail import Action, record
 from app.live.notices import announce
 from app.orders.holds import settle_stock
-from app.orders.mailing import mail_on_arrow
+from app.orders.mailing import FOR_MAIL, mail_on_arrow
+from app.orders.tables import Order
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ async def _mail(taken: Taken) -> None:
 
 
 Effect = Callable[[Taken], Awaitable[None]]
+# What every effect needs of each order an arrow moved: take() returns these for every arrow.
+ROW = (Order.id, Order.visitor_id, *FOR_MAIL)
 # What every arrow that wins does, in its own transaction: stock held at Buy is released or
 # taken, the pages showing the order hear of it at commit, an owner's arrow is audited, and the
 # email it calls for joins the outbox.

@@ -13,7 +13,7 @@ from piccolo.custom_types import Combinable
 
 from app.audit.trail import Action
 from app.db import atomic, utcnow
-from app.orders.effects import EFFECTS, Actor, Taken
+from app.orders.effects import EFFECTS, ROW, Actor, Taken
 from app.orders.tables import Fulfilment, Order, OrderStatus
 
 logger = logging.getLogger("app.orders")
@@ -134,9 +134,7 @@ async def take(
         where &= _guard_sql(arrow.guard, refunded)
     async with atomic():
         rows: list[dict[str, Any]] = (
-            await Order.update(changes)
-            .where(where)
-            .returning(Order.id, Order.visitor_id, *returning)
+            await Order.update(changes).where(where).returning(*ROW, *_also(returning))
         )
         if rows:
             taken = Taken(arrow.name, AUDITED.get(arrow.action), rows, actor)
@@ -146,6 +144,11 @@ async def take(
     for row in rows:
         logger.info("order %s -> %s", row["id"], where_to)
     return rows
+
+
+def _also(returning: tuple[Column, ...]) -> list[Column]:
+    given = {column._meta.name for column in ROW}
+    return [column for column in returning if column._meta.name not in given]
 
 
 def _declared(arrow: Arrow, column: Any) -> bool:

@@ -1,13 +1,15 @@
-"""The emails an arrow writes into the outbox, in its transaction: one per (order, kind, time)."""
+"""The emails an arrow calls for: one outbox row per (order, kind, time), worded when sent."""
 
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
-from app.db import Engine, bound_engine
-from app.mail.compose import write
-from app.mail.outbox import MailSite, post, postbox_for
+from app.db import bound_engine
+from app.mail.compose import Letter, write
+from app.mail.outbox import MailSite, enqueue, order_mail, postbox_for, unwritten
+from app.mail.tables import Mail
 from app.money import format_money
 from app.orders.tables import Order
 
@@ -21,6 +23,8 @@ SUBJECTS = {
     "review": "Order #{id} needs your review",
     "sale": "Order #{id} is paid: {total}",
 }
+# What an arrow's row must return for its email (lifecycle.take returns them for every arrow).
+FOR_MAIL = (Order.buyer_email, Order.refunded_cents)
 
 
 _FIELDS = (
@@ -51,41 +55,61 @@ async def link_token_of(order_id: int) -> str:
 
 
 async def mail_on_arrow(arrow: str, rows: list[dict[str, Any]]) -> None:
-    """The effect: the buyer's (or owner's) email for what arrow `arrow` did to each order."""
+    """The effect: the emails arrow `arrow` calls for, in one INSERT (the words come at send)."""
     kind = _kind(arrow)
     if kind is None:
         return
     engine = bound_engine()
     site = postbox_for(engine).site
+    now = time.time()
+    mails = []
     for row in rows:
-        order = await _order(row["id"])
-        occurrence = f"-{order['refunded_cents']}" if kind == "refunded" else ""
-        subject = SUBJECTS[kind].format(id=order["id"], total="")
-        if kind == "review":
-            if not site.owner_email:
-                continue
-            owner_link = f"{site.public_url}/owner/orders/{order['id']}"
-            letter = write(kind, site.owner_email, subject, order=order, owner_link=owner_link)
-        else:
-            if not order["buyer_email"]:
-                continue
-            link = order_link(site, order["id"], order["link_token"])
-            full = order["refunded_cents"] >= (order["paid_cents"] or order["total_cents"])
-            name = order["ship_name"] or ""
-            to = order["buyer_email"]
-            letter = write(kind, to, subject, link, order=order, name=name, full=full)
-        await post(engine, f"order-{order['id']}-{kind}{occurrence}", letter, order_id=order["id"])
+        to = site.owner_email if kind == "review" else row["buyer_email"]
+        figure = row["refunded_cents"] if kind == "refunded" else None
+        if to:
+            mails.append(_unwritten(row["id"], kind, to, now, figure))
         if kind == "confirmed" and site.owner_email and site.owner_hears_of_sales:
-            await _tell_owner_of_sale(engine, site, order)
+            mails.append(_unwritten(row["id"], "sale", site.owner_email, now))
+    await enqueue(engine, mails)
 
 
-async def _tell_owner_of_sale(engine: Engine, site: MailSite, order: dict[str, Any]) -> None:
-    assert site.owner_email
+def _unwritten(order_id: int, kind: str, to: str, now: float, figure: int | None = None) -> Mail:
+    # One per (order, kind, occurrence): a refund is an occurrence of its own figure.
+    occurrence = "" if figure is None else f"-{figure}"
+    key = f"order-{order_id}-{kind}{occurrence}"
+    return Mail(
+        key=key, order_id=order_id, kind=kind, to_address=to, subject="", text_body="",
+        html_body="", refunded_cents=figure, queued_at=now, due_at=now,
+    )  # fmt: skip
+
+
+async def write_order_mail(mail: dict[str, Any]) -> Letter:
+    """An arrow's email in words: its order as it is now, the refund figure as it was then."""
+    site = postbox_for(bound_engine()).site
+    order = await _order(mail["order_id"])
+    if mail["refunded_cents"] is not None:
+        order["refunded_cents"] = mail["refunded_cents"]
+    # Orders paid before the amount was kept were charged their total.
+    order["paid_cents"] = order["paid_cents"] or order["total_cents"]
+    kind, to = mail["kind"], mail["to_address"]
     total = format_money(order["total_cents"], order["currency"])
-    subject = SUBJECTS["sale"].format(id=order["id"], total=total)
-    owner_link = f"{site.public_url}/owner/orders/{order['id']}"
-    letter = write("sale", site.owner_email, subject, order=order, owner_link=owner_link)
-    await post(engine, f"order-{order['id']}-sale", letter, order_id=order["id"])
+    subject = SUBJECTS[kind].format(id=order["id"], total=total)
+    if kind in ("review", "sale"):
+        owner_link = f"{site.public_url}/owner/orders/{order['id']}"
+        return write(kind, to, subject, order=order, owner_link=owner_link)
+    link = order_link(site, order["id"], order["link_token"])
+    full = order["refunded_cents"] >= order["paid_cents"]
+    return write(kind, to, subject, link, order=order, name=order["ship_name"] or "", full=full)
+
+
+async def order_emails(order_id: int) -> list[dict[str, Any]]:
+    """The order's emails for the owner, each with its words (one not sent yet: as it will be)."""
+    emails = await order_mail(order_id)
+    for email in emails:
+        if unwritten(email):
+            letter = await write_order_mail(email)
+            email.update(subject=letter.subject, text_body=letter.text)
+    return emails
 
 
 def _kind(arrow: str) -> str | None:
@@ -97,7 +121,7 @@ def _kind(arrow: str) -> str | None:
 
 
 async def _order(order_id: int) -> dict[str, Any]:
-    """The order and its lines in one query: this runs inside every arrow's transaction."""
+    """The order and its lines in one query."""
     rows = await Order.raw(_ORDER_WITH_LINES, order_id)
     order = {name: rows[0][name] for name in _FIELDS}
     order["lines"] = [

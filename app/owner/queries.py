@@ -9,8 +9,8 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
-from app.mail.outbox import order_mail
 from app.orders.lifecycle import ARROW, sql_status_in
+from app.orders.mailing import order_emails
 from app.orders.queries import STATUS_WORDS, Fulfilment, OrderStatus, OrderView, order_by_id
 from app.orders.tables import Order, ReconcileRun
 from app.owner.figures import Figure, sales_figures
@@ -160,7 +160,7 @@ async def order_detail(order_id: int) -> OrderDetail | None:
     if order is None:
         return None
     return OrderDetail(
-        order, await timeline(order.id, order.created_at), await order_mail(order.id)
+        order, await timeline(order.id, order.created_at), await order_emails(order.id)
     )
 
 

@@ -15,6 +15,7 @@ from app.mail.outbox import postbox_for
 from app.mail.sender import NO_SERVER, Sender
 from app.mail.tables import Mail
 from app.orders.lifecycle import take
+from app.orders.mailing import order_emails, write_order_mail
 from app.orders.tables import Order, OrderStatus
 from app.settings import Settings
 from tests.support.checkout import Shopper, deliver, order_rows, pay, webhook_for
@@ -140,6 +141,55 @@ async def test_shipping_and_refunds_each_send_once_and_review_tells_only_the_own
     assert reason in review.text and buyer in review.text
 
 
+async def test_an_arrow_writes_one_row_and_its_words_come_at_send_with_the_figure_of_then(
+    mailbox: Sink, queries: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This process's senders are not woken by these commits: the rows wait for the round below
+    # (or a poll, which words them the same way).
+    monkeypatch.setattr(postbox_for(bound_engine()), "wakers", [])
+    order_id = await stored_order("words", MUG, status=OrderStatus.PENDING, paid_cents=1890)
+    queries.clear()
+    await take("pay", order_id, {Order.buyer_email: "words@example.com"})
+    # The arrow's transaction: its UPDATE, then the effects; of the outbox, one INSERT without
+    # words (nor a read of the order's lines to word it).
+    [outbox] = [q for q in queries if "shop_mail" in q]
+    assert outbox.lstrip().upper().startswith("INSERT") and "confirmed and paid" not in outbox
+    assert not [q for q in queries if "shop_order_line" in q]
+    await take("refund_part", order_id, refunded=500)
+    await take("refund_all", order_id, refunded=1890)
+    # The owner reads them before they go, worded as they will be.
+    shown = await order_emails(order_id)
+    assert [row["subject"] for row in shown] == [
+        f"Order #{order_id} is confirmed", f"Order #{order_id}: your refund",
+        f"Order #{order_id}: your refund",
+    ]  # fmt: skip
+    # Worded after both refunds: each tells of the figure of its own refund, not of the order now.
+    sender = Sender(MailSettings(smtp=None), write_order_mail)
+    while await sender.round():
+        pass
+    confirmed, part, full = await settled()
+    assert "confirmed and paid" in confirmed["text_body"] and "Mug" in confirmed["html_body"]
+    assert "$5.00 in all so far, of $18.90 paid" in part["text_body"]
+    assert "refunded in full: $18.90" in full["text_body"]
+    assert part["text_body"] == shown[1]["text_body"]
+
+
+async def test_a_refund_of_an_order_paid_before_amounts_were_kept_tells_of_its_total(
+    mailbox: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postbox_for(bound_engine()), "wakers", [])
+    order_id = await stored_order("older", MUG, status=OrderStatus.PAID, buyer_email="o@x.test")
+    assert (await Order.select(Order.paid_cents).where(Order.id == order_id))[0][
+        "paid_cents"
+    ] is None
+    await take("refund_part", order_id, refunded=500)
+    sender = Sender(MailSettings(smtp=None), write_order_mail)
+    while await sender.round():
+        pass
+    [refund] = await settled()
+    assert "$5.00 in all so far, of $18.90 paid" in refund["text_body"]
+
+
 async def test_451_is_retried_until_250_and_550_fails_with_the_servers_answer(
     mailbox: Sink, stripe_store: Litestar
 ) -> None:
@@ -204,7 +254,7 @@ async def test_without_a_mail_server_each_email_is_logged_and_marked_not_sent(
              link="http://shop/order/1/secret", queued_at=0.0, due_at=0.0)
     )  # fmt: skip
     caplog.set_level("INFO", logger="app.mail")
-    assert await Sender(MailSettings(smtp=None)).round() == 1
+    assert await Sender(MailSettings(smtp=None), write_order_mail).round() == 1
     [row] = await mail_rows()
     assert row["state"] == "not_sent" and row["last_error"] == NO_SERVER
     [line] = [r.getMessage() for r in caplog.records if "not sent" in r.getMessage()]
@@ -220,7 +270,7 @@ async def test_senders_racing_for_the_same_rows_send_each_once(
                  subject=f"Race {n}", text_body="t", html_body="<p>h</p>", queued_at=0.0,
                  due_at=0.0)
         )  # fmt: skip
-    senders = [Sender(settings.mail) for _ in range(4)]
+    senders = [Sender(settings.mail, write_order_mail) for _ in range(4)]
     while await mail_rows(state="queued"):
         await asyncio.gather(*(sender.round() for sender in senders))
     rows = await settled()
