@@ -28,8 +28,9 @@ else
 		--no-proxy-headers
 endif
 
-# Never part of test or CI; about 10 minutes. Quick look: BENCH_SECONDS=3 BENCH_ROUNDS=1 make bench
-bench: install
+# Never part of test or CI; about 10 minutes (the dev extra: the email scenario's SMTP sink).
+# Quick look: BENCH_SECONDS=3 BENCH_ROUNDS=1 make bench
+bench: install-dev
 	$(BIN)/python -m bench
 
 # Stock's cost alone (README "Stock"): holds per second on one hot row against three; GET /'s CPU.

@@ -32,7 +32,7 @@ from app.live.wiring import Live, live_updates, live_wiring
 from app.mail.outbox import MailSite
 from app.mail.sender import mail_sender
 from app.money import format_amount, format_money
-from app.orders.mailing import write_order_mail
+from app.orders.mailing import write_order_mails
 from app.orders.routes import (
     checkout,
     checkout_cancel,
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 engine,
                 mail,
                 MailSite(settings.public_url, mail.owner_email, mail.owner_hears_of_sales),
-                write_order_mail,
+                write_order_mails,
             ),
         ],
         on_startup=[announce_simulated_payments] if settings.sandbox_mode else [],

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import statistics
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,8 +37,9 @@ ORDERS = int(ENV.get("BENCH_ORDERS", "3000"))
 OWNER_ORDERS = int(ENV.get("BENCH_OWNER_ORDERS", "100000"))
 ADMIN_URL = ENV.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SCENARIOS = ENV.get(
-    "BENCH_SCENARIOS", "home,home-new,home-one,cart,orders,checkout,webhooks,owner,live"
+    "BENCH_SCENARIOS", "home,home-new,home-one,cart,orders,checkout,webhooks,owner,live,mail"
 ).split(",")
+ONCE = ("live", "mail")  # after every round of the others, in this order
 # Scenarios that also run against the hand-written page (bench/handwritten.py).
 HANDWRITTEN = ("home", "home-new", "home-one", "cart")
 SECRET_KEY = "bench-" + secrets.token_urlsafe(40)
@@ -136,7 +138,7 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
     results.note("POST /checkout", _burst(targets["store"].port, session, results))
     results.note("POST /webhooks/stripe", _duplicates_cost_nothing(targets["store"].port, url))
     for round_ in range(ROUNDS):
-        for scenario in (name for name in SCENARIOS if name != "live"):
+        for scenario in (name for name in SCENARIOS if name not in ONCE):
             SCENARIO[scenario](results, targets, session, url, round_)
         results.memory.append(targets["store"].worker_memory())
         print(f"round {round_ + 1} done", file=sys.stderr)
@@ -145,7 +147,17 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
     for round_ in range(ROUNDS if "live" in SCENARIOS else 0):
         SCENARIO["live"](results, targets, session, url, round_)
         print(f"live round {round_ + 1} done", file=sys.stderr)
+    if "mail" in SCENARIOS:
+        for line in _mail_figures():
+            results.note("email (bench/mail.py)", line)
     return results
+
+
+def _mail_figures() -> list[str]:
+    """bench/mail.py's figures: the arrow with and without the outbox, the sender, the delay."""
+    done = subprocess.run([sys.executable, "-m", "bench.mail"], capture_output=True, text=True,
+                          check=True, env={**ENV, "BENCH_DATABASE_URL": ADMIN_URL})  # fmt: skip
+    return [line for line in done.stdout.splitlines() if line and not line.startswith("round")]
 
 
 def measure(

@@ -18,7 +18,7 @@ from app.mail.sender import Sender
 from app.mail.tables import Mail
 from app.main import bind_store_tables
 from app.orders import lifecycle
-from app.orders.mailing import write_order_mail
+from app.orders.mailing import write_order_mails
 from app.orders.tables import Order, OrderLine
 from app.settings import load_settings
 from bench import data
@@ -98,7 +98,7 @@ async def run(url: str, port: int, sink: Sink) -> None:
         print(f"with the outbox ÷ without, median of {ROUNDS}: {statistics.median(ratios):.2f}")
         queued = await Mail.count().where(Mail.state == "queued")
 
-        sender = Sender(settings.mail, write_order_mail)
+        sender = Sender(settings.mail, write_order_mails)
         start = time.perf_counter()
         while await Mail.count().where(Mail.state == "queued"):
             await asyncio.gather(*(sender.round() for _ in range(4)))

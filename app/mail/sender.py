@@ -39,8 +39,8 @@ _CLAIM = """
     RETURNING id, key, order_id, kind, to_address, subject, text_body, html_body, link,
               refunded_cents, attempts, queued_at
 """
-# Puts an arrow's email into words when it is first claimed (the orders room knows how).
-Writer = Callable[[dict[str, Any]], Awaitable[Letter]]
+# Puts arrows' emails into words when claimed, in their order (the orders room knows how).
+Writer = Callable[[list[dict[str, Any]]], Awaitable[list[Letter]]]
 
 
 class Sender:
@@ -81,33 +81,32 @@ class Sender:
         async with atomic():
             until = now + self.settings.lease_seconds
             rows = await Mail.raw(self._claim, lease, until, now, now, BATCH, now, now)
-        written = [row for row in [await self._written(row, lease) for row in rows] if row]
-        if written:
-            await self._deliver(written, lease)
+        worded = await self._worded(rows, lease)
+        if worded:
+            await self._deliver(worded, lease)
         return len(rows)
 
-    async def _written(self, row: dict[str, Any], lease: str) -> dict[str, Any] | None:
-        """The row with its words, kept before the first try so every try sends the same."""
-        if not unwritten(row):
-            return row
+    async def _worded(self, rows: list[dict[str, Any]], lease: str) -> list[dict[str, Any]]:
+        """The rows with their words; those worded now keep them when they are marked."""
+        unworded = [row for row in rows if unwritten(row)]
+        if not unworded:
+            return rows
         try:
-            letter = await self.writer(row)
-        except Exception as exc:  # a bug in a template must not stop the other emails
-            logger.exception("mail %s: could not be put into words", row["id"])
-            await self._retry(row, _held(row, lease), f"{type(exc).__name__}: {exc}")
-            return None
-        subject, text, html, link = letter.subject, letter.text, letter.html, letter.link
-        await Mail.update(subject=subject, text_body=text, html_body=html, link=link).where(
-            _held(row, lease)
-        )
-        return {**row, "subject": subject, "text_body": text, "html_body": html, "link": link}
+            letters = await self.writer(unworded)
+        except Exception as exc:  # a bug in a template must not stop the sender
+            logger.exception("mail: could not put %s emails into words", len(unworded))
+            for row in unworded:
+                await self._retry(row, lease, f"{type(exc).__name__}: {exc}")
+            return [row for row in rows if not unwritten(row)]
+        words = {row["id"]: _words(letter) for row, letter in zip(unworded, letters, strict=True)}
+        return [{**row, **words.get(row["id"], {})} for row in rows]
 
     async def _deliver(self, rows: list[dict[str, Any]], lease: str) -> None:
         """Send the claimed rows over one connection (a new one after any failure)."""
         if self.settings.smtp is None:
             for row in rows:
                 logger.info("mail (not sent, no SMTP_URL): %s %s", row["subject"], row["link"])
-                await _mark(_held(row, lease), MailState.NOT_SENT, NO_SERVER)
+                await _mark(row, lease, MailState.NOT_SENT, NO_SERVER)
             return
         client: aiosmtplib.SMTP | None = None
         try:
@@ -122,7 +121,7 @@ class Sender:
                     await _close(client)
                     client = None
                     continue
-                await _mark(_held(row, lease), MailState.SENT, "", {Mail.sent_at: utcnow()})
+                await _mark(row, lease, MailState.SENT, "", {Mail.sent_at: utcnow()})
         finally:
             await _close(client)
 
@@ -143,29 +142,35 @@ class Sender:
 
     async def _failed(self, row: dict[str, Any], lease: str, exc: Exception) -> None:
         """A 5xx answer fails the row for good; anything else is tried again later."""
-        mine = _held(row, lease)
         if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
             codes = [refusal.code for refusal in exc.recipients]
             said = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
             if codes and min(codes) >= 500:
-                await self._mark_failed(mine, said)
+                await _mark_failed(row, lease, said)
                 return
         elif isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500:
-            await self._mark_failed(mine, f"{exc.code} {exc.message}")
+            await _mark_failed(row, lease, f"{exc.code} {exc.message}")
             return
-        await self._retry(row, mine, f"{type(exc).__name__}: {exc}")
+        await self._retry(row, lease, f"{type(exc).__name__}: {exc}")
 
-    async def _retry(self, row: dict[str, Any], mine: Any, error: str) -> None:
+    async def _retry(self, row: dict[str, Any], lease: str, error: str) -> None:
         wait = min(3600.0, self.settings.retry_seconds * 2 ** (row["attempts"] - 1))
         if time.time() + wait - row["queued_at"] > DAY:
-            await self._mark_failed(mine, f"gave up after a day: {error}")
+            await _mark_failed(row, lease, f"gave up after a day: {error}")
             return
         logger.warning("mail %s: will retry in %.0f s (%s)", row["id"], wait, error[:200])
-        await _mark(mine, MailState.RETRYING, error, {Mail.due_at: time.time() + wait})
+        await _mark(row, lease, MailState.RETRYING, error, {Mail.due_at: time.time() + wait})
 
-    async def _mark_failed(self, mine: Any, error: str) -> None:
-        logger.error("mail failed: %s", error[:200])
-        await _mark(mine, MailState.FAILED, error)
+
+def _words(letter: Letter) -> dict[str, Any]:
+    # "worded": words this claim wrote, saved with the row's mark (one UPDATE, not two).
+    return {"subject": letter.subject, "text_body": letter.text, "html_body": letter.html,
+            "link": letter.link, "worded": True}  # fmt: skip
+
+
+async def _mark_failed(row: dict[str, Any], lease: str, error: str) -> None:
+    logger.error("mail failed: %s", error[:200])
+    await _mark(row, lease, MailState.FAILED, error)
 
 
 def _held(row: dict[str, Any], lease: str) -> Any:
@@ -182,16 +187,21 @@ async def _close(client: aiosmtplib.SMTP | None) -> None:
 
 
 async def _mark(
-    mine: Any, state: MailState, error: str, also: dict[Column | str, Any] | None = None
+    row: dict[str, Any],
+    lease: str,
+    state: MailState,
+    error: str,
+    also: dict[Column | str, Any] | None = None,
 ) -> None:
-    """Set the row's state, if this claim still holds it (a lease that ran out lost it)."""
+    """Set the row's state (and the words this claim wrote), if this claim still holds it (a
+    lease that ran out lost it)."""
     changes: dict[Column | str, Any] = {
-        Mail.state: state.value,
-        Mail.last_error: error[:500],
-        Mail.lease: None,
-        **(also or {}),
-    }
-    await Mail.update(changes).where(mine)
+        Mail.state: state.value, Mail.last_error: error[:500], Mail.lease: None, **(also or {}),
+    }  # fmt: skip
+    if row.get("worded"):
+        changes |= {Mail.subject: row["subject"], Mail.text_body: row["text_body"],
+                    Mail.html_body: row["html_body"], Mail.link: row["link"]}  # fmt: skip
+    await Mail.update(changes).where(_held(row, lease))
 
 
 def mail_sender(

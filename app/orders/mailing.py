@@ -31,12 +31,12 @@ _FIELDS = (
     "id", "currency", "total_cents", "shipping_cents", "paid_cents", "refunded_cents",
     "buyer_email", "ship_name", "carrier", "tracking_number", "review_reason", "link_token",
 )  # fmt: skip
-_ORDER_WITH_LINES = """
+_ORDERS_WITH_LINES = """
     SELECT o.id, o.currency, o.total_cents, o.shipping_cents, o.paid_cents, o.refunded_cents,
            o.buyer_email, o.ship_name, o.carrier, o.tracking_number, o.review_reason,
            o.link_token, l.name, l.quantity, l.unit_price_cents AS price
       FROM shop_order AS o LEFT JOIN shop_order_line AS l ON l."order" = o.id
-     WHERE o.id = {} ORDER BY l.id
+     WHERE o.id IN ({ids}) ORDER BY o.id, l.id
 """
 
 
@@ -83,10 +83,15 @@ def _unwritten(order_id: int, kind: str, to: str, now: float, figure: int | None
     )  # fmt: skip
 
 
-async def write_order_mail(mail: dict[str, Any]) -> Letter:
-    """An arrow's email in words: its order as it is now, the refund figure as it was then."""
+async def write_order_mails(mails: list[dict[str, Any]]) -> list[Letter]:
+    """Arrows' emails in words (one read for all their orders): each order as it is now, and
+    a refund's figure as it was then."""
+    orders = await _orders({mail["order_id"] for mail in mails})
+    return [_letter(mail, dict(orders[mail["order_id"]])) for mail in mails]
+
+
+def _letter(mail: dict[str, Any], order: dict[str, Any]) -> Letter:
     site = postbox_for(bound_engine()).site
-    order = await _order(mail["order_id"])
     if mail["refunded_cents"] is not None:
         order["refunded_cents"] = mail["refunded_cents"]
     # Orders paid before the amount was kept were charged their total.
@@ -105,10 +110,9 @@ async def write_order_mail(mail: dict[str, Any]) -> Letter:
 async def order_emails(order_id: int) -> list[dict[str, Any]]:
     """The order's emails for the owner, each with its words (one not sent yet: as it will be)."""
     emails = await order_mail(order_id)
-    for email in emails:
-        if unwritten(email):
-            letter = await write_order_mail(email)
-            email.update(subject=letter.subject, text_body=letter.text)
+    unworded = [email for email in emails if unwritten(email)]
+    for email, letter in zip(unworded, await write_order_mails(unworded), strict=True):
+        email.update(subject=letter.subject, text_body=letter.text)
     return emails
 
 
@@ -120,15 +124,22 @@ def _kind(arrow: str) -> str | None:
     return {"fail": "payment_failed", "ship": "shipped", "flag": "review"}.get(arrow)
 
 
-async def _order(order_id: int) -> dict[str, Any]:
-    """The order and its lines in one query."""
-    rows = await Order.raw(_ORDER_WITH_LINES, order_id)
-    order = {name: rows[0][name] for name in _FIELDS}
-    order["lines"] = [
-        {"name": row["name"], "quantity": row["quantity"], "unit_price_cents": row["price"]}
-        for row in rows
-        if row["name"] is not None
-    ]
-    if not order["link_token"]:  # an order from before links: it gets one now
-        order["link_token"] = await link_token_of(order_id)
-    return order
+async def _orders(order_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """The orders and their lines, by id, in one query."""
+    if not order_ids:
+        return {}
+    ids = ", ".join(str(int(order_id)) for order_id in sorted(order_ids))
+    orders: dict[int, dict[str, Any]] = {}
+    for row in await Order.raw(_ORDERS_WITH_LINES.replace("{ids}", ids)):
+        order = orders.setdefault(row["id"], {name: row[name] for name in _FIELDS} | {"lines": []})
+        if row["name"] is not None:
+            line = {
+                "name": row["name"],
+                "quantity": row["quantity"],
+                "unit_price_cents": row["price"],
+            }
+            order["lines"].append(line)
+    for order in orders.values():
+        if not order["link_token"]:  # an order from before links: it gets one now
+            order["link_token"] = await link_token_of(order["id"])
+    return orders

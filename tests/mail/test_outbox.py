@@ -15,7 +15,7 @@ from app.mail.outbox import postbox_for
 from app.mail.sender import NO_SERVER, Sender
 from app.mail.tables import Mail
 from app.orders.lifecycle import take
-from app.orders.mailing import order_emails, write_order_mail
+from app.orders.mailing import order_emails, write_order_mails
 from app.orders.tables import Order, OrderStatus
 from app.settings import Settings
 from tests.support.checkout import Shopper, deliver, order_rows, pay, webhook_for
@@ -164,7 +164,7 @@ async def test_an_arrow_writes_one_row_and_its_words_come_at_send_with_the_figur
         f"Order #{order_id}: your refund",
     ]  # fmt: skip
     # Worded after both refunds: each tells of the figure of its own refund, not of the order now.
-    sender = Sender(MailSettings(smtp=None), write_order_mail)
+    sender = Sender(MailSettings(smtp=None), write_order_mails)
     while await sender.round():
         pass
     confirmed, part, full = await settled()
@@ -183,7 +183,7 @@ async def test_a_refund_of_an_order_paid_before_amounts_were_kept_tells_of_its_t
         "paid_cents"
     ] is None
     await take("refund_part", order_id, refunded=500)
-    sender = Sender(MailSettings(smtp=None), write_order_mail)
+    sender = Sender(MailSettings(smtp=None), write_order_mails)
     while await sender.round():
         pass
     [refund] = await settled()
@@ -254,7 +254,7 @@ async def test_without_a_mail_server_each_email_is_logged_and_marked_not_sent(
              link="http://shop/order/1/secret", queued_at=0.0, due_at=0.0)
     )  # fmt: skip
     caplog.set_level("INFO", logger="app.mail")
-    assert await Sender(MailSettings(smtp=None), write_order_mail).round() == 1
+    assert await Sender(MailSettings(smtp=None), write_order_mails).round() == 1
     [row] = await mail_rows()
     assert row["state"] == "not_sent" and row["last_error"] == NO_SERVER
     [line] = [r.getMessage() for r in caplog.records if "not sent" in r.getMessage()]
@@ -270,7 +270,7 @@ async def test_senders_racing_for_the_same_rows_send_each_once(
                  subject=f"Race {n}", text_body="t", html_body="<p>h</p>", queued_at=0.0,
                  due_at=0.0)
         )  # fmt: skip
-    senders = [Sender(settings.mail, write_order_mail) for _ in range(4)]
+    senders = [Sender(settings.mail, write_order_mails) for _ in range(4)]
     while await mail_rows(state="queued"):
         await asyncio.gather(*(sender.round() for sender in senders))
     rows = await settled()
