@@ -27,6 +27,12 @@ from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
 from app.mail.outbox import MailSite
 from app.mail.sender import mail_sender
+from app.metrics.wiring import (
+    count_across_workers,
+    metrics_endpoint,
+    metrics_lifespan,
+    request_metrics,
+)
 from app.money import format_amount, format_money
 from app.orders.routes import (
     checkout,
@@ -91,6 +97,7 @@ def template_helpers(
 def create_app(settings: Settings | None = None) -> Litestar:
     """The store for `settings` (read from the environment when not given)."""
     settings = settings or load_settings()
+    count_across_workers(settings.metrics_dir)
     engine = bind_store_tables(settings.database)
     payment = payment_wiring(settings)
     gateway = PaymentGateway(payment.config)
@@ -120,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             stripe_webhook,
             healthz,
             readiness(live.listener),
+            metrics_endpoint(settings.metrics_allow, proxies, settings.metrics_dir),
             owner_router(
                 OwnerCookie(secure=settings.https),
                 DeviceCookies.from_secret(settings.secret_key, secure=settings.https),
@@ -147,12 +155,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Limits first: they refuse before the CSRF check or anything else parses the request.
         middleware=[
             RequestLimits(),
+            request_metrics(),
             UntrustedForwardedFor(proxies),
             VisitorMiddleware(settings.secret_key, secure=settings.https),
         ],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
         lifespan=[
+            metrics_lifespan(settings.metrics_dir),
             store_database(engine, settings.database_wait_seconds),
             live_updates(live),
             mail_sender(

@@ -20,6 +20,7 @@ from app.mail.compose import message
 from app.mail.config import MailSettings
 from app.mail.outbox import MailSite, postbox_for
 from app.mail.tables import Mail, MailState
+from app.metrics.store import mail_failed
 
 logger = logging.getLogger("app.mail")
 
@@ -139,11 +140,13 @@ class Sender:
         if time.time() + wait - row["queued_at"] > DAY:
             await self._mark_failed(mine, f"gave up after a day: {error}")
             return
+        mail_failed("retrying")
         logger.warning("mail %s: will retry in %.0f s (%s)", row["id"], wait, error[:200])
         await _mark(mine, MailState.RETRYING, error, {Mail.due_at: time.time() + wait})
 
     async def _mark_failed(self, mine: Any, error: str) -> None:
         logger.error("mail failed: %s", error[:200])
+        mail_failed("failed")
         await _mark(mine, MailState.FAILED, error)
 
 
