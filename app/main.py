@@ -11,7 +11,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.logging import LoggingConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 
@@ -25,6 +24,7 @@ from app.limits import RequestLimits
 from app.live.limits import StreamBounds
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
+from app.logs import RequestIds, logging_config
 from app.mail.outbox import MailSite
 from app.mail.sender import mail_sender
 from app.metrics.wiring import (
@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         # Limits first: they refuse before the CSRF check or anything else parses the request.
         middleware=[
+            RequestIds(),
             RequestLimits(),
             request_metrics(),
             UntrustedForwardedFor(proxies),
@@ -176,12 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"gateway": gateway}),
         plugins=[StoreCommands(), *payment.plugins],
         request_max_body_size=64 * 1024,
-        logging_config=LoggingConfig(
-            log_exceptions="never",
-            disable_stack_trace={404, 405},
-            # One line per Stripe request at INFO is noise; failures are logged by the gateway.
-            loggers={"httpx": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
-        ),
+        logging_config=logging_config(settings.log_format, settings.log_level),
         openapi_config=None,
         debug=settings.debug,
     )
