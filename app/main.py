@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
         lifespan=[
-            metrics_lifespan(settings.metrics_dir),
+            metrics_lifespan(settings.metrics_dir, settings.workers),
             store_database(engine, settings.database_wait_seconds),
             live_updates(live),
             mail_sender(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -31,6 +32,7 @@ from app.metrics.figures import read_figures
 from app.orders.throttle import IPNetwork, TrustedProxies
 from app.web import AnyRequest
 
+logger = logging.getLogger("app.metrics")
 # Prometheus's text format; the charset Litestar adds.
 _TEXT_FORMAT = CONTENT_TYPE_LATEST.removesuffix("; charset=utf-8")
 # Set for a request whose handler streams (opt "stream"): its duration is the stream's life.
@@ -82,9 +84,17 @@ def count_across_workers(directory: Path | None) -> None:
         values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
 
 
-def metrics_lifespan(directory: Path | None) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+def metrics_lifespan(
+    directory: Path | None, workers: int
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        if directory is None and workers > 1:
+            logger.warning(
+                "metrics: %d workers and no PROMETHEUS_MULTIPROC_DIR: /metrics counts only the "
+                "worker that answers it (`make serve` sets one up)",
+                workers,
+            )
         try:
             yield
         finally:

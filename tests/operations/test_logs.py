@@ -46,7 +46,8 @@ async def test_a_whole_purchase_logs_json_lines_without_a_secret_an_email_or_a_c
     port = free_port()
     webhook_secret = "whsec_" + secrets.token_hex(16)
     env = {**test_env, "PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG", "STRIPE_WEBHOOK_SECRET": webhook_secret}  # fmt: skip
+           "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG",
+           "STRIPE_WEBHOOK_SECRET": webhook_secret}  # fmt: skip
     email = f"buyer-{secrets.token_hex(4)}@example.com"
     log = Path(tempfile.mkdtemp(prefix="shop-log-")) / "store.log"
     process = start(env, log)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg
 import httpx
+
 from tests.reliability.cluster import Cluster, cluster  # noqa: F401 - a fixture
-from tests.support.database import create_database, drop_database, migrate, run_sql
+from tests.support.database import create_database, drop_database, migrate
 from tests.support.http import ROOT, LiveServer, free_port
 from tests.support.stripe_sandbox import eventually
 
@@ -50,12 +53,9 @@ def test_a_server_on_an_unmigrated_database_refuses_to_start_naming_the_command(
         assert "The database is not migrated" in logged and "make migrate" in logged
         assert "shop:" in logged and "user:" in logged, logged
         # A database nobody migrated was left as it was: no tables made behind the operator.
-        probe = "SELECT count(*) FROM sqlite_master" if "SQLITE_PATH" in env else None
-        if probe:
-            import sqlite3
-
+        if "SQLITE_PATH" in env:
             with sqlite3.connect(env["SQLITE_PATH"]) as db:
-                assert db.execute(probe).fetchone() == (0,)
+                assert db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
 
         # One migration behind is behind too: the server names the one that is missing.
         migrate(env)
@@ -73,14 +73,21 @@ def _newest_migration_id() -> str:
 
 
 def _forget_migration(env: dict[str, str], app: str, migration_id: str) -> None:
-    statement = f"DELETE FROM migration WHERE app_name = '{app}' AND name = '{migration_id}'"
+    statement = "DELETE FROM migration WHERE app_name = {} AND name = {}"
     if "DATABASE_URL" in env:
-        run_sql(env["DATABASE_URL"], statement)
-    else:
-        import sqlite3
 
+        async def forget() -> None:
+            connection = await asyncpg.connect(env["DATABASE_URL"])
+            try:
+                done = await connection.execute(statement.format("$1", "$2"), app, migration_id)
+                assert done == "DELETE 1"
+            finally:
+                await connection.close()
+
+        asyncio.run(forget())
+    else:
         with sqlite3.connect(env["SQLITE_PATH"]) as db:
-            assert db.execute(statement).rowcount == 1
+            assert db.execute(statement.format("?", "?"), (app, migration_id)).rowcount == 1
 
 
 def test_a_server_whose_postgresql_never_answers_gives_up_after_database_wait(
