@@ -127,7 +127,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             stripe_webhook,
             healthz,
             readiness(live.listener),
-            metrics_endpoint(settings.metrics_allow, proxies, settings.metrics_dir),
+            *(
+                [metrics_endpoint(settings.metrics_allow, proxies, settings.metrics_dir)]
+                if settings.metrics
+                else []
+            ),
             owner_router(
                 OwnerCookie(secure=settings.https),
                 DeviceCookies.from_secret(settings.secret_key, secure=settings.https),
@@ -156,7 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RequestIds(),
             RequestLimits(),
-            request_metrics(),
+            *([request_metrics()] if settings.metrics else []),
             UntrustedForwardedFor(proxies),
             VisitorMiddleware(settings.secret_key, secure=settings.https),
         ],

@@ -18,8 +18,8 @@ class SettingsError(RuntimeError):
     """The environment asks for something the store will not run with."""
 
 
-def flag(env: Mapping[str, str], name: str) -> bool:
-    value = env.get(name, "").strip().lower()
+def flag(env: Mapping[str, str], name: str, default: str = "") -> bool:
+    value = (env.get(name) or default).strip().lower()
     if value in TRUE:
         return True
     if value in FALSE:

@@ -72,6 +72,8 @@ class Settings:
     )
     # How long a starting server waits for its database (it may start beside it).
     database_wait_seconds: float = 30.0
+    # Prometheus metrics: the request middleware and /metrics (off: neither).
+    metrics: bool = True
     # Who may read /metrics (README "Health, metrics and logs"); everyone else gets a 404.
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = LOOPBACK
     # Where the workers of one server keep their counts (prometheus_client's multiprocess mode).
@@ -130,6 +132,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             ),
         ),
         database_wait_seconds=number(env, "DATABASE_WAIT", "30", 0, 3600),
+        metrics=flag(env, "METRICS", "on"),
         metrics_allow=networks(env.get("METRICS_ALLOW", "127.0.0.0/8,::1"), "METRICS_ALLOW"),
         metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),
         log_format=choice(env, "LOG_FORMAT", "text", ("text", "json")),
