@@ -8,6 +8,7 @@ import re
 
 import pytest
 from litestar import Litestar
+from prometheus_client import REGISTRY
 
 from app.db import atomic, bound_engine
 from app.mail.config import MailSettings
@@ -143,6 +144,11 @@ async def test_shipping_and_refunds_each_send_once_and_review_tells_only_the_own
 async def test_451_is_retried_until_250_and_550_fails_with_the_servers_answer(
     mailbox: Sink, stripe_store: Litestar
 ) -> None:
+    def failures(outcome: str) -> float:
+        sample = REGISTRY.get_sample_value("shop_mail_send_failures_total", {"outcome": outcome})
+        return sample or 0.0
+
+    before = failures("retrying"), failures("failed")
     mailbox.replies[:] = ["451 4.3.0 try later", "451 4.3.0 try later"]
     first = await stored_order("retry", MUG, status=OrderStatus.PENDING)
     await take("pay", first, {Order.buyer_email: "retry@example.com"})
@@ -156,6 +162,7 @@ async def test_451_is_retried_until_250_and_550_fails_with_the_servers_answer(
     [refused] = [row for row in rows if row["to_address"] == "nobody@example.com"]
     assert refused["state"] == "failed" and "550" in str(refused["last_error"])
     assert mailbox.to("nobody@example.com") == []
+    assert (failures("retrying"), failures("failed")) == (before[0] + 2, before[1] + 1)
 
 
 async def test_mail_waits_while_the_server_is_down_and_goes_out_when_it_is_back(
