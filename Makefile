@@ -16,9 +16,9 @@ run: migrate
 SERVER ?= uvicorn
 WORKERS ?= $(shell nproc)
 # Where the workers add up their metrics (prometheus_client's multiprocess mode), emptied at start.
-METRICS_DIR := $(or $(PROMETHEUS_MULTIPROC_DIR),$(CURDIR)/.metrics)
+METRICS_DIR ?= $(or $(PROMETHEUS_MULTIPROC_DIR),$(CURDIR)/.metrics)
 serve: export WEB_CONCURRENCY = $(WORKERS)
-serve: export PROMETHEUS_MULTIPROC_DIR = $(METRICS_DIR)
+serve: export PROMETHEUS_MULTIPROC_DIR := $(METRICS_DIR)
 serve: migrate
 	mkdir -p $(METRICS_DIR) && rm -f $(METRICS_DIR)/*.db
 ifeq ($(SERVER),granian)
