@@ -15,8 +15,12 @@ run: migrate
 # WEB_CONCURRENCY tells the store how many workers there are (SQLite polls with more than one).
 SERVER ?= uvicorn
 WORKERS ?= $(shell nproc)
+# Where the workers add up their metrics (prometheus_client's multiprocess mode), emptied at start.
+METRICS_DIR ?= $(or $(PROMETHEUS_MULTIPROC_DIR),$(CURDIR)/.metrics)
 serve: export WEB_CONCURRENCY = $(WORKERS)
+serve: export PROMETHEUS_MULTIPROC_DIR := $(METRICS_DIR)
 serve: migrate
+	mkdir -p $(METRICS_DIR) && rm -f $(METRICS_DIR)/*.db
 ifeq ($(SERVER),granian)
 	$(BIN)/granian --interface asgi --factory app.main:create_app --host $${HOST:-127.0.0.1} \
 		--port $${PORT:-8000} --workers $(WORKERS) --log-level warning --no-access-log \

@@ -24,7 +24,7 @@ def main() -> None:
         factory=True,
         host=settings.host,
         port=settings.port,
-        log_level="debug" if settings.debug else "info",
+        log_level="debug" if settings.debug else settings.log_level.lower(),
         log_config=log_config(),
         # As `make serve`: TRUSTED_PROXIES decides whose X-Forwarded-For names the client;
         # uvicorn's own default would believe it from 127.0.0.1.

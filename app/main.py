@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -12,25 +11,28 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.logging import LoggingConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from app.catalog.routes import shop, update_cart
-from app.catalog.service import seed_products
 from app.cli import StoreCommands
-from app.db import Engine, bind_tables, keep_session
+from app.db import Engine, bind_tables
 from app.errors import http_exception_handler, server_error_handler
 from app.forwarded import UntrustedForwardedFor
-from app.health import healthz
+from app.health import healthz, readiness
 from app.limits import RequestLimits
 from app.live.limits import StreamBounds
 from app.live.streams import StreamTiming
 from app.live.wiring import Live, live_updates, live_wiring
+from app.logs import RequestIds, logging_config
 from app.mail.outbox import MailSite
 from app.mail.sender import mail_sender
+from app.metrics.wiring import (
+    count_across_workers,
+    metrics_endpoint,
+    metrics_lifespan,
+    request_metrics,
+)
 from app.money import format_amount, format_money
 from app.orders.mailing import write_order_mails
 from app.orders.routes import (
@@ -54,6 +56,7 @@ from app.owner.wiring import owner_router
 from app.payments.gateway import PaymentGateway
 from app.payments.wiring import announce_simulated_payments, checkout_origins, payment_wiring
 from app.piccolo_app import BOUND_TABLES
+from app.schema import store_database
 from app.security import content_security_policy, security_headers
 from app.settings import PROJECT_ROOT, DatabaseSettings, Settings, load_settings
 from app.templating import template_engine
@@ -63,29 +66,6 @@ from app.visitor import VisitorMiddleware, current_visitor
 def bind_store_tables(database: DatabaseSettings) -> Engine:
     """Point the store's tables, and Piccolo's user table, at `database`."""
     return bind_tables(BOUND_TABLES, database)
-
-
-def store_database(engine: Engine) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """The lifespan part that opens the store's database and seeds the catalogue."""
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        # Engines are shared by every app built for one database: close only a pool we started.
-        pooled = engine if isinstance(engine, PostgresEngine) and engine.pool is None else None
-        if pooled:
-            await pooled.start_connection_pool(min_size=2, max_size=10, reset=keep_session)
-        if isinstance(engine, SQLiteEngine):
-            # Write-ahead logging: readers never block the writer, so a burst of page views
-            # cannot starve a checkout into "database is locked". Kept in the file.
-            await engine.run_ddl("PRAGMA journal_mode=WAL")
-        try:
-            await seed_products()
-            yield
-        finally:
-            if pooled:
-                await pooled.close_connection_pool()
-
-    return lifespan
 
 
 def checkout_terms(settings: Settings) -> CheckoutTerms:
@@ -118,6 +98,7 @@ def template_helpers(
 def create_app(settings: Settings | None = None) -> Litestar:
     """The store for `settings` (read from the environment when not given)."""
     settings = settings or load_settings()
+    count_across_workers(settings.metrics_dir)
     engine = bind_store_tables(settings.database)
     payment = payment_wiring(settings)
     gateway = PaymentGateway(payment.config)
@@ -146,6 +127,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *([my_orders_live] if live.streaming else []),
             stripe_webhook,
             healthz,
+            readiness(live.listener),
+            *(
+                [metrics_endpoint(settings.metrics_allow, proxies, settings.metrics_dir)]
+                if settings.metrics
+                else []
+            ),
             owner_router(
                 OwnerCookie(secure=settings.https),
                 DeviceCookies.from_secret(settings.secret_key, secure=settings.https),
@@ -172,14 +159,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         # Limits first: they refuse before the CSRF check or anything else parses the request.
         middleware=[
+            RequestIds(),
             RequestLimits(),
+            *([request_metrics()] if settings.metrics else []),
             UntrustedForwardedFor(proxies),
             VisitorMiddleware(settings.secret_key, secure=settings.https),
         ],
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
         lifespan=[
-            store_database(engine),
+            metrics_lifespan(settings.metrics_dir, settings.workers),
+            store_database(engine, settings.database_wait_seconds),
             live_updates(live),
             mail_sender(
                 engine,
@@ -193,12 +183,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"gateway": gateway}),
         plugins=[StoreCommands(), *payment.plugins],
         request_max_body_size=64 * 1024,
-        logging_config=LoggingConfig(
-            log_exceptions="never",
-            disable_stack_trace={404, 405},
-            # One line per Stripe request at INFO is noise; failures are logged by the gateway.
-            loggers={"httpx": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
-        ),
+        logging_config=logging_config(settings.log_format, settings.log_level),
         openapi_config=None,
         debug=settings.debug,
     )

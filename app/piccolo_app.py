@@ -1,5 +1,6 @@
 """Piccolo's view of the store: its tables and where their migrations live."""
 
+from piccolo.apps.user.piccolo_app import APP_CONFIG as USER_APP_CONFIG
 from piccolo.conf.apps import AppConfig
 from piccolo.table import Table
 
@@ -25,3 +26,6 @@ APP_CONFIG = AppConfig(
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
     commands=[],
 )
+
+# Every app whose migrations a server checks at start (piccolo_conf.py's registry).
+MIGRATED_APPS = (USER_APP_CONFIG, APP_CONFIG)

@@ -18,8 +18,8 @@ class SettingsError(RuntimeError):
     """The environment asks for something the store will not run with."""
 
 
-def flag(env: Mapping[str, str], name: str) -> bool:
-    value = env.get(name, "").strip().lower()
+def flag(env: Mapping[str, str], name: str, default: str = "") -> bool:
+    value = (env.get(name) or default).strip().lower()
     if value in TRUE:
         return True
     if value in FALSE:
@@ -43,14 +43,16 @@ def number(
     return number
 
 
-def networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def networks(
+    value: str, name: str = "TRUSTED_PROXIES"
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
     for item in filter(None, (part.strip() for part in value.split(","))):
         try:
             networks.append(ipaddress.ip_network(item))
         except ValueError:
             raise SettingsError(
-                f"TRUSTED_PROXIES: {item!r} is not an IP address or network (e.g. 10.0.0.0/8); "
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8); "
                 "separate several with commas."
             ) from None
     return tuple(networks)
@@ -89,3 +91,10 @@ def optional_url(env: Mapping[str, str], name: str) -> str | None:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise SettingsError(f"{name} must be an absolute http(s) URL.")
     return value.rstrip("/")
+
+
+def choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}.")
+    return value

@@ -13,6 +13,7 @@ from app.mail.config import MailSettings, load_mail_settings
 from app.setting_values import (
     SettingsError,
     absolute_url,
+    choice,
     countries,
     flag,
     networks,
@@ -21,6 +22,7 @@ from app.setting_values import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,16 @@ class Settings:
     sandbox_database: DatabaseSettings = DatabaseSettings(
         sqlite_path=PROJECT_ROOT / "stripe_sandbox.sqlite3"
     )
+    # How long a starting server waits for its database (it may start beside it).
+    database_wait_seconds: float = 30.0
+    # Prometheus metrics: the request middleware and /metrics (off: neither).
+    metrics: bool = True
+    # Who may read /metrics (README "Health, metrics and logs"); everyone else gets a 404.
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = LOOPBACK
+    # Where the workers of one server keep their counts (prometheus_client's multiprocess mode).
+    metrics_dir: Path | None = None
+    log_format: str = "text"  # or "json": one JSON object a line
+    log_level: str = "INFO"
 
     @property
     def sandbox_mode(self) -> bool:
@@ -119,6 +131,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 env.get("SANDBOX_SQLITE_PATH") or PROJECT_ROOT / "stripe_sandbox.sqlite3"
             ),
         ),
+        database_wait_seconds=number(env, "DATABASE_WAIT", "30", 0, 3600),
+        metrics=flag(env, "METRICS", "on"),
+        metrics_allow=networks(env.get("METRICS_ALLOW", "127.0.0.0/8,::1"), "METRICS_ALLOW"),
+        metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),
+        log_format=choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        log_level=choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
     )
 
 
@@ -145,6 +163,14 @@ def _refuse_fake_payments_in_public(
             "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or STRIPE_SANDBOX=on for a public demo "
             "whose payments are simulated."
         )
+
+
+def _directory(env: Mapping[str, str], name: str) -> Path | None:
+    if not (value := env.get(name, "").strip()):
+        return None
+    if not Path(value).is_dir():
+        raise SettingsError(f"{name} must name an existing directory ({value} is not one).")
+    return Path(value)
 
 
 def _mail(env: Mapping[str, str]) -> MailSettings:

@@ -80,9 +80,13 @@ class VisitorMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send_with_cookie)
 
 
+# Asked by machines, which keep no cookie: a visitor each time would be a Set-Cookie each time.
+_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 def _needs_no_visitor(scope: Scope) -> bool:
     path: str = scope["path"]
-    return path.startswith(("/static/", "/webhooks/", "/stripe-sandbox/v1/")) or path == "/healthz"
+    return path.startswith(("/static/", "/webhooks/", "/stripe-sandbox/v1/")) or path in _PROBES
 
 
 def current_visitor(request: AnyRequest) -> str:

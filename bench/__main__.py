@@ -37,7 +37,8 @@ ORDERS = int(ENV.get("BENCH_ORDERS", "3000"))
 OWNER_ORDERS = int(ENV.get("BENCH_OWNER_ORDERS", "100000"))
 ADMIN_URL = ENV.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SCENARIOS = ENV.get(
-    "BENCH_SCENARIOS", "home,home-new,home-one,cart,orders,checkout,webhooks,owner,live,mail"
+    "BENCH_SCENARIOS",
+    "home,home-new,home-one,cart,orders,checkout,webhooks,owner,live,metrics,mail",
 ).split(",")
 ONCE = ("live", "mail")  # after every round of the others, in this order
 # Scenarios that also run against the hand-written page (bench/handwritten.py).
@@ -90,9 +91,9 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
     VISITORS.update({"new visitor": data.mint_visitor_id(), "1 order": data.mint_visitor_id()})
     asyncio.run(data.seed_one_order(url, VISITORS["1 order"]))
 
-    def start(name: str, port: int, factory: str, health: str) -> Server:
+    def start(name: str, port: int, factory: str, health: str, **extra: str) -> Server:
         command = server_command(SERVER, factory, port, WORKERS) if factory else sandbox
-        server = Server(name, command, env, port, health)
+        server = Server(name, command, {**env, **extra}, port, health)
         servers.append(server)
         return server.start()
 
@@ -106,6 +107,10 @@ def bench(url: str, sandbox_url: str, servers: list[Server]) -> report.Results:
     if "webhooks" in SCENARIOS:
         targets["no outbox"] = start("no outbox", free_port(), "bench.no_outbox:create_app",
                                      "/healthz")  # fmt: skip
+    if "metrics" in SCENARIOS:  # the same store without its request metrics (METRICS=off)
+        targets["unmetered"] = start(
+            "unmetered", free_port(), "app.main:create_app", "/healthz", METRICS="off"
+        )
     if any(name in SCENARIOS for name in HANDWRITTEN):
         targets["handwritten"] = start(
             "handwritten", free_port(), "bench.handwritten:create_app", "/"
@@ -195,6 +200,21 @@ def _pages(
                     lambda _s: request, CONNECTIONS)  # fmt: skip
 
     return scenario
+
+
+def _metrics(results: report.Results, targets: dict[str, Server], session: data.Session,
+             url: str, round_: int) -> None:  # fmt: skip
+    """GET / with Litestar's Prometheus middleware and without it, back to back."""
+    request = [(session.headers(htmx=False), "")]
+    name = "GET / (metrics on, off)"
+    on, off = (
+        measure(
+            results, name, target, targets[target], "GET", "/", lambda _s: request, CONNECTIONS
+        ).rps
+        for target in ("store", "unmetered")
+    )
+    if off:
+        results.note(name, f"round {round_ + 1}: with metrics {on / off:.3f} of the requests/s")
 
 
 def _checkout(results: report.Results, targets: dict[str, Server], session: data.Session,
@@ -357,6 +377,7 @@ SCENARIO: dict[str, Callable[..., None]] = {
     "webhooks": _webhooks,
     "owner": owner.scenario(measure, CONNECTIONS),
     "live": live.scenario(measure, CONNECTIONS),
+    "metrics": _metrics,
 }
 
 if __name__ == "__main__":

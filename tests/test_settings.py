@@ -43,6 +43,12 @@ def test_https_without_a_secret_key_refuses_to_start(tmp_path: Path) -> None:
         ({"PUBLIC_URL": "shop.example"}, "PUBLIC_URL"),
         ({"SECRET_KEY": "short"}, "at least 32"),
         ({"STRIPE_API_BASE": "ftp://x"}, "STRIPE_API_BASE"),
+        ({"METRICS_ALLOW": "everyone"}, "METRICS_ALLOW: 'everyone' is not an IP"),
+        ({"METRICS": "sometimes"}, "METRICS"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of text, json"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"DATABASE_WAIT": "-1"}, "DATABASE_WAIT"),
+        ({"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"}, "PROMETHEUS_MULTIPROC_DIR"),
     ],
 )
 def test_bad_values_are_refused_with_a_clear_message(
@@ -70,6 +76,24 @@ def test_every_setting_comes_from_the_environment(tmp_path: Path) -> None:
     assert settings.database.engine_name == "postgres"
     assert settings.sandbox_database.url == "postgresql://u@db/sandbox"
     assert not settings.sandbox_mode
+
+
+def test_operations_settings_default_to_loopback_metrics_and_text_logs(tmp_path: Path) -> None:
+    settings = load_settings({"SECRET_KEY_FILE": str(tmp_path / "key")})
+    assert [str(net) for net in settings.metrics_allow] == ["127.0.0.0/8", "::1/128"]
+    assert (settings.metrics, settings.metrics_dir) == (True, None)
+    assert (settings.log_format, settings.log_level, settings.database_wait_seconds) == (
+        "text", "INFO", 30.0,
+    )  # fmt: skip
+    env = {"SECRET_KEY_FILE": str(tmp_path / "key"), "METRICS_ALLOW": "10.0.0.0/8, 192.0.2.7",
+           "METRICS": "off", "LOG_FORMAT": "JSON", "LOG_LEVEL": "debug", "DATABASE_WAIT": "5",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}  # fmt: skip
+    chosen = load_settings(env)
+    assert [str(net) for net in chosen.metrics_allow] == ["10.0.0.0/8", "192.0.2.7/32"]
+    assert (chosen.metrics, chosen.metrics_dir) == (False, tmp_path)
+    assert (chosen.log_format, chosen.log_level, chosen.database_wait_seconds) == (
+        "json", "DEBUG", 5.0,
+    )  # fmt: skip
 
 
 def test_secrets_never_show_in_the_settings_repr() -> None:

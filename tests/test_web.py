@@ -166,17 +166,23 @@ async def test_a_forged_visitor_cookie_is_replaced(
     assert new and new != forged and new.split(".")[0] != forged.split(".")[0]
 
 
-async def test_health_answers_while_the_database_does(store_client: httpx.AsyncClient) -> None:
+async def test_health_and_readiness_answer_while_the_database_does(
+    store_client: httpx.AsyncClient,
+) -> None:
     response = await store_client.get("/healthz")
     assert (response.status_code, response.text) == (200, "ok")
+    response = await store_client.get("/readyz")
+    assert (response.status_code, response.text) == (200, "ready")
 
 
-async def test_health_is_503_when_the_database_does_not_answer(
+async def test_readiness_is_503_and_health_200_when_the_database_does_not_answer(
     store_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(app.db, "_bound", [SQLiteEngine(path="/nonexistent/dir/shop.sqlite3")])
-    response = await store_client.get("/healthz")
-    assert response.status_code == 503
+    response = await store_client.get("/readyz")
+    assert (response.status_code, response.text) == (503, "not ready: database unavailable")
+    # Liveness asks nothing of the database: restarting the worker would not bring it back.
+    assert (await store_client.get("/healthz")).status_code == 200
 
 
 @pytest.mark.parametrize("debug", ["0", "1"])

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from app.metrics.store import open_stream
+
 # A visitor's tabs: My Orders in a few of them (an owner: the dashboard and an order or two).
 PER_VISITOR = 4
 # Beyond a bound the page is answered at once and asked to reconnect this much later: a slow
@@ -51,7 +53,8 @@ class StreamLimiter:
         self._visitors[visitor] += 1
         self._addresses[address] += 1
         try:
-            yield True
+            with open_stream():
+                yield True
         finally:
             self._open -= 1
             _release(self._visitors, visitor)

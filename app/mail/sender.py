@@ -20,6 +20,7 @@ from app.mail.compose import Letter, message
 from app.mail.config import MailSettings
 from app.mail.outbox import MailSite, postbox_for, unwritten
 from app.mail.tables import Mail, MailState
+from app.metrics.store import mail_failed
 
 logger = logging.getLogger("app.mail")
 
@@ -158,6 +159,7 @@ class Sender:
         if time.time() + wait - row["queued_at"] > DAY:
             await _mark_failed(row, lease, f"gave up after a day: {error}")
             return
+        mail_failed("retrying")
         logger.warning("mail %s: will retry in %.0f s (%s)", row["id"], wait, error[:200])
         await _mark(row, lease, MailState.RETRYING, error, {Mail.due_at: time.time() + wait})
 
@@ -170,6 +172,7 @@ def _words(letter: Letter) -> dict[str, Any]:
 
 async def _mark_failed(row: dict[str, Any], lease: str, error: str) -> None:
     logger.error("mail failed: %s", error[:200])
+    mail_failed("failed")
     await _mark(row, lease, MailState.FAILED, error)
 
 

@@ -13,6 +13,7 @@ from piccolo.custom_types import Combinable
 
 from app.audit.trail import Action
 from app.db import atomic, utcnow
+from app.log_context import about_order
 from app.orders.effects import EFFECTS, ROW, Actor, Taken
 from app.orders.tables import Fulfilment, Order, OrderStatus
 
@@ -118,6 +119,8 @@ async def take(
     ids = [order_ids] if isinstance(order_ids, int) else list(order_ids)
     if not ids:
         return []
+    if len(ids) == 1:
+        about_order(ids[0])
     undeclared = [column for column in values or {} if not _declared(arrow, column)]
     if undeclared or (only_from is not None and only_from not in arrow.sources):
         raise ValueError(f"arrow {name} does not write {undeclared} or leave from {only_from}")

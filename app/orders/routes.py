@@ -15,6 +15,7 @@ from litestar.response import Redirect, Response, ServerSentEvent, Template
 
 from app.errors import error_response
 from app.live.sse import LiveStreams, Since, event_stream, resume_from
+from app.metrics.store import webhook_received
 from app.orders.cancellation import cancel_checkout
 from app.orders.confirmation import handle_stripe_event
 from app.orders.finder import InvalidEmail, TooManyAsks, find_orders
@@ -155,12 +156,15 @@ async def stripe_webhook(request: AnyRequest, gateway: Gateway) -> Response[dict
             await request.body(), request.headers.get("stripe-signature")
         )
     except InvalidWebhook:
+        webhook_received("refused")
         return Response({"error": "invalid webhook"}, status_code=400)
     try:
         outcome = await handle_stripe_event(gateway, event)
     except PaymentServiceUnavailable:
+        webhook_received("retry")
         # Stripe retries a 5xx with backoff; by then we can ask it about the session again.
         return Response({"error": "try again"}, status_code=503)
+    webhook_received("handled")
     return Response({"outcome": outcome}, status_code=200)
 
 
@@ -202,7 +206,7 @@ async def _cart_again(
     )
 
 
-@get("/orders/live")
+@get("/orders/live", opt={"stream": True})
 async def my_orders_live(
     request: AnyRequest,
     visitor_id: VisitorId,

@@ -14,6 +14,7 @@ from app.catalog.shipping import shipping_for
 from app.catalog.stock import hold
 from app.db import atomic, utcnow
 from app.live.notices import announce
+from app.log_context import about_order
 from app.orders.cancellation import expire_at_stripe, make_room
 from app.orders.lifecycle import CLOSED, take
 from app.orders.queries import OrderView, order_by_id
@@ -138,6 +139,7 @@ async def _store_order(
         await announce(inserted)
         if inserted:
             order_id: int = inserted[0]["id"]
+            about_order(order_id)
             await OrderLine.insert(
                 *(
                     OrderLine(

@@ -155,7 +155,7 @@ async def owner_new_link(
     return await _act(request, order_id, owner, gateway, new_link(owner, order_id))
 
 
-@get("/live", opt={"passive": True})
+@get("/live", opt={"passive": True, "stream": True})
 async def owner_live(
     request: AnyRequest,
     streams: LiveStreams,

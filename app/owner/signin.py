@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from app.audit.tables import AuditEntry
 from app.audit.trail import Action, record
 from app.db import utcnow
+from app.metrics.store import sign_in_throttled
 from app.owner.sessions import Owner, close_session, open_session
 from app.owner.tables import BaseUser, SignInAttempt
 
@@ -83,6 +84,7 @@ async def sign_in(
         burst = f"throttled {fifth['at'].isoformat()} {address} {username[:100]}"
         await record(Action.SIGN_IN_THROTTLED, actor=username, address=address, reference=burst)
         retry_after = (fifth["at"] + WINDOW - now).total_seconds()
+        sign_in_throttled()
         raise SignInThrottled(max(1, math.ceil(retry_after)))
 
     user_id = await _check_password(username, password)

@@ -12,6 +12,8 @@ from typing import Any
 
 import stripe
 
+from app.metrics.store import stripe_call
+from app.payments.dashboard import dashboard_base, dashboard_link
 from app.payments.values import (
     CheckoutSession,
     Event,
@@ -47,12 +49,6 @@ __all__ = [
 logger = logging.getLogger("app.payments")
 
 SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,250}")
-_DASHBOARD = "https://dashboard.stripe.com"
-_DASHBOARD_MODES = {"test": "/test", "live": ""}
-# The objects the dashboard has a page for, by id prefix; nothing else is ever put into a link.
-_DASHBOARD_PAGES = {"pi": "payments", "evt": "events"}
-_DASHBOARD_ID = re.compile(r"(pi|evt)_[A-Za-z0-9]{1,250}")
-_KEY_MODE = re.compile(r"[rs]k_(test|live)_")
 # What Stripe answers when it will not refund: a reason, not an outage (402 is CardError).
 _REFUSALS = (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError)
 # Stripe's own window for a signed webhook; it checks only the past, we check both directions.
@@ -73,9 +69,7 @@ class PaymentGateway:
 
     def __init__(self, config: GatewayConfig) -> None:
         self._webhook_secret = config.webhook_secret
-        # Only the key's mode is kept; a stand-in's ids (api_base set) mean nothing to Stripe.
-        mode = None if config.api_base else _KEY_MODE.match(config.api_key)
-        self._dashboard = None if mode is None else _DASHBOARD + _DASHBOARD_MODES[mode.group(1)]
+        self._dashboard = dashboard_base(config.api_key, config.api_base)
         self._http = stripe.HTTPXClient(timeout=config.timeout_seconds)
         self._client = stripe.StripeClient(
             config.api_key,
@@ -127,22 +121,29 @@ class PaymentGateway:
             "shipping_options": [{"shipping_rate_data": shipping.rate_data(currency)}],
         }
         session = await self._call(
+            "create_checkout_session",
             self._client.v1.checkout.sessions.create_async(
                 params,  # type: ignore[arg-type]
                 {"idempotency_key": idempotency_key},
-            )
+            ),
         )
         return session_from(session.to_dict())
 
     async def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
         session = await self._call(
-            self._client.v1.checkout.sessions.retrieve_async(session_id, {"expand": ["line_items"]})
+            "retrieve_checkout_session",
+            self._client.v1.checkout.sessions.retrieve_async(
+                session_id, {"expand": ["line_items"]}
+            ),
         )
         return session_from(session.to_dict())
 
     async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         try:
-            session = await self._client.v1.checkout.sessions.expire_async(session_id)
+            session = await stripe_call(
+                "expire_checkout_session",
+                self._client.v1.checkout.sessions.expire_async(session_id),
+            )
         except stripe.InvalidRequestError as exc:
             raise SessionNotOpen(session_id) from exc
         except stripe.StripeError as exc:
@@ -154,8 +155,9 @@ class PaymentGateway:
     ) -> Refunded:
         params: Any = {"payment_intent": payment_intent, "amount": amount, "expand": ["charge"]}
         try:
-            refund = await self._client.v1.refunds.create_async(
-                params, {"idempotency_key": idempotency_key}
+            refund = await stripe_call(
+                "refund",
+                self._client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key}),
             )
         except _REFUSALS as exc:
             logger.info("stripe refused a refund: %s (%s)", exc.code, exc.http_status)
@@ -175,14 +177,12 @@ class PaymentGateway:
 
     def dashboard_url(self, object_id: str) -> str | None:
         """Stripe's dashboard page for a payment intent or event; None without a real Stripe."""
-        match = _DASHBOARD_ID.fullmatch(object_id)
-        if self._dashboard is None or match is None:
-            return None
-        return f"{self._dashboard}/{_DASHBOARD_PAGES[match.group(1)]}/{object_id}"
+        return dashboard_link(self._dashboard, object_id)
 
     async def undelivered_events(self, limit: int = 100) -> list[Event]:
         page = await self._call(
-            self._client.v1.events.list_async({"delivery_success": False, "limit": limit})
+            "list_events",
+            self._client.v1.events.list_async({"delivery_success": False, "limit": limit}),
         )
         return [Event(id=e.id, type=e.type, object=e.data.object.to_dict()) for e in page.data]
 
@@ -191,7 +191,9 @@ class PaymentGateway:
         found: list[CheckoutSession] = []
         params: Any = {"limit": 100}
         while True:
-            page = await self._call(self._client.v1.checkout.sessions.list_async(params))
+            page = await self._call(
+                "list_checkout_sessions", self._client.v1.checkout.sessions.list_async(params)
+            )
             for session in page.data:
                 if session.created < since:
                     return found
@@ -224,9 +226,9 @@ class PaymentGateway:
         return Event(id=event["id"], type=str(event.get("type", "")), object=obj)
 
     @staticmethod
-    async def _call(awaitable: Any) -> Any:
+    async def _call(operation: str, awaitable: Any) -> Any:
         try:
-            return await awaitable
+            return await stripe_call(operation, awaitable)
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import time
 
+import aiosmtplib
 import pytest
 from litestar import Litestar
+from prometheus_client import REGISTRY
 
 from app.db import atomic, bound_engine
 from app.mail.config import MailSettings
@@ -206,6 +209,30 @@ async def test_451_is_retried_until_250_and_550_fails_with_the_servers_answer(
     [refused] = [row for row in rows if row["to_address"] == "nobody@example.com"]
     assert refused["state"] == "failed" and "550" in str(refused["last_error"])
     assert mailbox.to("nobody@example.com") == []
+
+
+async def test_each_failed_try_is_counted_in_the_metrics_once(settings: Settings) -> None:
+    # Claimed by this test's lease until long after it ends: no other sender (the live server's
+    # polls the same table) can take the row, so the counts are this process's alone.
+    [row] = await Mail.insert(
+        Mail(key="counted", kind="confirmed", to_address="c@example.com", subject="Counted",
+             text_body="t", html_body="h", queued_at=time.time(), due_at=0.0, state="sending",
+             lease="mine", lease_until=time.time() + 3600, attempts=1)
+    ).returning(*Mail.all_columns())  # fmt: skip
+
+    def failures(outcome: str) -> float:
+        sample = REGISTRY.get_sample_value("shop_mail_send_failures_total", {"outcome": outcome})
+        return sample or 0.0
+
+    sender = Sender(settings.mail, write_order_mails)
+    before = failures("retrying"), failures("failed")
+    await sender._failed(row, "mine", aiosmtplib.SMTPResponseException(451, "try later"))
+    assert (failures("retrying"), failures("failed")) == (before[0] + 1, before[1])
+    await Mail.update({Mail.lease: "mine", Mail.state: "sending"}).where(Mail.id == row["id"])
+    await sender._failed(row, "mine", aiosmtplib.SMTPResponseException(550, "no such mailbox"))
+    assert (failures("retrying"), failures("failed")) == (before[0] + 1, before[1] + 1)
+    [stored] = await mail_rows(key="counted")
+    assert stored["state"] == "failed" and "550" in str(stored["last_error"])
 
 
 async def test_mail_waits_while_the_server_is_down_and_goes_out_when_it_is_back(

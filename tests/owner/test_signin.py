@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
+from prometheus_client import REGISTRY
 
 from app.audit.tables import AuditEntry
 from app.audit.trail import Action
@@ -154,9 +155,11 @@ async def test_five_failures_for_a_name_throttle_it_from_anywhere_without_checki
         raise AssertionError("a throttled attempt must not check the password")
 
     monkeypatch.setattr(BaseUser, "hash_password", no_hashing)
+    before = REGISTRY.get_sample_value("shop_sign_in_throttles_total") or 0
     async with visit("10.9.9.9") as owner:
         throttled = await owner.sign_in()  # even the right password, from a new address
     assert throttled.status_code == 429
+    assert REGISTRY.get_sample_value("shop_sign_in_throttles_total") == before + 1
     assert 1 <= int(throttled.headers["retry-after"]) <= 15 * 60
     assert "Too many failed sign-ins" in throttled.text
     assert "owner" not in throttled.cookies

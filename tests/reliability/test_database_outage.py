@@ -44,7 +44,7 @@ async def background_traffic(url: str, stop: asyncio.Event, seen: Counter[int]) 
         form = {"_csrf_token": csrf_token(page.text), "qty-mug-350": "1"}
         while not stop.is_set():
             for response in await asyncio.gather(
-                http.get("/"), http.post("/cart", data=form, headers=HTMX), http.get("/healthz")
+                http.get("/"), http.post("/cart", data=form, headers=HTMX), http.get("/readyz")
             ):
                 seen[response.status_code] += 1
 
@@ -112,7 +112,7 @@ async def _traffic_through_an_outage(
             "success page": await paid_before.success(done),
             "My Orders": await first.get("/orders", headers=HTMX),
             "webhook": await deliver(first, *webhook),
-            "health": await first.get("/healthz"),
+            "readiness": await first.get("/readyz"),
         }
         for what, response in during.items():
             assert response.status_code == 503, (what, response.status_code, response.text[:300])
@@ -124,10 +124,10 @@ async def _traffic_through_an_outage(
 
         await asyncio.to_thread(cluster.start)
 
-        async def healthy() -> bool:
-            return (await first.get("/healthz")).status_code == 200
+        async def ready() -> bool:
+            return (await first.get("/readyz")).status_code == 200
 
-        await eventually(healthy, within=30)  # the same process, never restarted
+        await eventually(ready, within=30)  # the same process, never restarted
         applied = await until_served(lambda: deliver(first, *webhook), seen)
         assert applied.json() == {"outcome": "applied"}
         page = await until_served(lambda: paid_before.success(done), seen)

@@ -1,0 +1,1 @@
+"""Prometheus metrics: the store's own (store.py), read at scrape time (figures.py), wiring."""

@@ -1,0 +1,133 @@
+"""Metrics wired into the app: Litestar's Prometheus middleware, and /metrics for METRICS_ALLOW."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, cast
+
+from litestar import get
+from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware.base import DefineMiddleware
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
+from litestar.response import Response
+from litestar.types import Receive, Scope, Send
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
+from app.metrics.figures import read_figures
+from app.orders.throttle import IPNetwork, TrustedProxies
+from app.web import AnyRequest
+
+logger = logging.getLogger("app.metrics")
+# Prometheus's text format; the charset Litestar adds.
+_TEXT_FORMAT = CONTENT_TYPE_LATEST.removesuffix("; charset=utf-8")
+# Set for a request whose handler streams (opt "stream"): its duration is the stream's life.
+_streaming: ContextVar[bool] = ContextVar("streaming", default=False)
+
+
+class _Unobserved:
+    def labels(self, *_: object) -> _Unobserved:
+        return self
+
+    def observe(self, *_: object, **__: object) -> None:
+        return None
+
+
+class RequestMetrics(PrometheusMiddleware):
+    """Litestar's request metrics by route template, but no duration for a stream."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        token = _streaming.set(bool(handler and handler.opt.get("stream")))
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            _streaming.reset(token)
+
+    def request_time(self, labels: dict[str, str | int | float]) -> Histogram:
+        if _streaming.get():
+            return cast(Histogram, _Unobserved())
+        return super().request_time(labels)
+
+
+def request_metrics() -> DefineMiddleware:
+    return PrometheusConfig(
+        app_name="shop",
+        prefix="shop",
+        group_path=True,  # the route's template: one series per route, not per order id
+        exclude=["^/metrics$"],
+        middleware_class=RequestMetrics,
+    ).middleware
+
+
+def count_across_workers(directory: Path | None) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, every worker of the server writes its counts there and
+    any worker's /metrics adds them up. Called before any metric is made in this process."""
+    if directory is None:
+        return
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    if values.ValueClass is values.MutexValue:
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+
+
+def metrics_lifespan(
+    directory: Path | None, workers: int
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        if directory is None and workers > 1:
+            logger.warning(
+                "metrics: %d workers and no PROMETHEUS_MULTIPROC_DIR: /metrics counts only the "
+                "worker that answers it (`make serve` sets one up)",
+                workers,
+            )
+        try:
+            yield
+        finally:
+            if directory is not None:
+                # A stopped worker's open streams are no longer open.
+                multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
+
+    return lifespan
+
+
+def metrics_endpoint(
+    allow: Sequence[IPNetwork], proxies: TrustedProxies, directory: Path | None
+) -> HTTPRouteHandler:
+    """GET /metrics, for clients in METRICS_ALLOW; anyone else finds nothing there (404)."""
+
+    @get("/metrics", cache=False)
+    async def metrics(request: AnyRequest) -> Response[bytes]:
+        if not _allowed(proxies.client_address(request.scope), allow):
+            raise NotFoundException()
+        registry = CollectorRegistry()
+        if directory is not None:
+            multiprocess.MultiProcessCollector(registry, str(directory))  # type: ignore[no-untyped-call]
+        else:
+            registry.register(REGISTRY)
+        registry.register(await read_figures())
+        return Response(generate_latest(registry), media_type=_TEXT_FORMAT)
+
+    return metrics
+
+
+def _allowed(address: str, allow: Sequence[IPNetwork]) -> bool:
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(client in network for network in allow)
