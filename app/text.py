@@ -11,9 +11,15 @@ MARKER = "[U+{:04X}]"
 HIDDEN = frozenset({"Cf", "Cc", "Zl", "Zp"})
 
 
-def visible(text: str) -> str:
+def visible(text: str, lines: bool = False) -> str:
     """`text` with each invisible formatting or control character replaced by its code
-    ("\\u202eevil" → "[U+202E]evil"): a label cannot read otherwise than what was stored."""
+    ("\\u202eevil" → "[U+202E]evil"): a label cannot read otherwise than what was stored.
+    `lines`: a text of several lines (an email's body) keeps its line breaks."""
     if text.isprintable():  # the usual case: Python counts all of HIDDEN as unprintable
         return text
-    return "".join(MARKER.format(ord(c)) if unicodedata.category(c) in HIDDEN else c for c in text)
+    return "".join(
+        MARKER.format(ord(c))
+        if unicodedata.category(c) in HIDDEN and not (lines and c == "\n")
+        else c
+        for c in text
+    )
