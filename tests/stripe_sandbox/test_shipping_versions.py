@@ -38,9 +38,9 @@ async def _raw_session(sandbox: SandboxServer, session_id: str, version: str | N
     return response.json()
 
 
-# Stripe's description here is of 2023-08-16 (tests/stripe_sandbox/spec/, from
-# ../shared/stripe/): the fields Stripe added to a session since, and shows to any later
-# version, are exactly what it cannot name. Nothing else may differ.
+# Stripe's description here (tests/stripe_sandbox/spec/) is of 2023-08-16: the fields Stripe
+# added to a session since, and shows to any later version (stripe_sandbox/versions.py), are
+# exactly what it cannot name. Nothing else may differ.
 NEWER_THAN_THE_SPEC: dict[str, list[str]] = {
     "2024-06-20": [
         f"checkout.session.{field}: not a property Stripe's schema has"
