@@ -60,6 +60,7 @@ from app.schema import store_database
 from app.security import content_security_policy, security_headers
 from app.settings import PROJECT_ROOT, DatabaseSettings, Settings, load_settings
 from app.templating import template_engine
+from app.text import visible
 from app.visitor import VisitorMiddleware, current_visitor
 
 
@@ -87,6 +88,7 @@ def template_helpers(
     def configure(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters["money"] = format_money
         engine.engine.filters["amount"] = format_amount
+        engine.engine.filters["visible"] = visible
         engine.engine.globals["new_checkout_token"] = new_checkout_token
         engine.engine.globals["payments_simulated"] = settings.sandbox_mode
         engine.engine.globals["live"] = live

@@ -21,7 +21,10 @@ DOMAIN = (
     "app.live",
 )
 # The ground floor: what every room stands on. It knows no room, but Stripe's vocabulary.
-GROUND = ("app.db", "app.settings", "app.setting_values", "app.money", "app.web", "app.security")
+GROUND = (
+    "app.db", "app.settings", "app.setting_values", "app.money", "app.web", "app.security",
+    "app.text",
+)  # fmt: skip
 # What settings read of the rooms: the countries Stripe ships to, and the mail server's terms.
 VOCABULARY = ("app.payments.countries", "app.mail.config")
 # Where Litestar may be imported: handlers, guards, wiring and the ground floor's web helpers.

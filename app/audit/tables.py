@@ -10,7 +10,12 @@ class AuditEntry(Table, tablename="owner_audit"):
 
     id = Serial(primary_key=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
-    actor = Varchar(length=100)  # the name as typed for a failed sign-in; kept if the owner goes
+    # The owner's name then, and id: a name removed and added again is another owner. An unknown
+    # name typed at sign-in is kept only as a keyed hash (people type passwords there).
+    actor = Varchar(length=100)
+    actor_id = Integer(null=True, default=None, index=True)
+    # The owner's session (its row id, never the cookie) and the client's address.
+    session_id = Integer(null=True, default=None)
     action = Varchar(length=40)
     order_id = Integer(null=True, default=None, index=True)
     address = Varchar(length=64, default="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from app.audit.tables import AuditEntry
@@ -27,22 +28,41 @@ class Action(StrEnum):
     EXPORTED = "exported"
     LINK_REVOKED = "link_revoked"
     MAIL_RESENT = "mail_resent"
+    # Written before Stripe is asked, then one of refunded, refund_refused, refund_failed or
+    # refund_unknown (the answer was lost: Stripe may have refunded) after.
+    REFUND_REQUESTED = "refund_requested"
+    REFUND_FAILED = "refund_failed"
+    REFUND_UNKNOWN = "refund_unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who acted: an owner's name then and id (a name removed and added again is another owner),
+    the session's id (never its cookie) and the client's address. A command-line actor or an
+    unknown name at sign-in has no id."""
+
+    name: str
+    owner_id: int | None = None
+    session_id: int | None = None
+    address: str = ""
 
 
 async def record(
     action: Action,
     *,
-    actor: str,
+    actor: Who | str,
     order_id: int | None = None,
-    address: str = "",
     detail: str = "",
     reference: str | None = None,
 ) -> None:
+    who = actor if isinstance(actor, Who) else Who(actor)
     entry = AuditEntry(
         action=action.value,
-        actor=actor[:100],
+        actor=who.name[:100],
+        actor_id=who.owner_id,
+        session_id=who.session_id,
         order_id=order_id,
-        address=address[:64],
+        address=who.address[:64],
         detail=detail,
         reference=reference,
     )

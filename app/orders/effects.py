@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.audit.trail import Action, record
+from app.audit.trail import Action, Who, record
 from app.live.notices import announce
 from app.orders.holds import settle_stock
 from app.orders.mailing import FOR_MAIL, mail_on_arrow
@@ -17,8 +17,7 @@ from app.orders.tables import Order
 class Actor:
     """An owner who took an arrow by hand, and what they said about it (kept in the audit)."""
 
-    owner_id: int
-    name: str
+    who: Who
     detail: str = ""
 
 
@@ -42,7 +41,7 @@ async def _audit(taken: Taken) -> None:
     for row in taken.rows:
         await record(
             taken.audit,
-            actor=taken.actor.name,
+            actor=taken.actor.who,
             order_id=row["id"],
             detail=taken.actor.detail,
         )

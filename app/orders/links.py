@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from app.audit.trail import Action, record
+from app.audit.trail import Action, Who, record
 from app.db import atomic, utcnow
 from app.orders.queries import OrderView, order_by_id
 from app.orders.tables import Order
@@ -20,7 +20,7 @@ async def order_by_link(order_id: int, token: str) -> OrderView | None:
     return await order_by_id(order_id)
 
 
-async def revoke_link(order_id: int, actor: str) -> bool:
+async def revoke_link(order_id: int, actor: Who | str) -> bool:
     """A new secret for the order's link (the old one stops working at once), audited."""
     async with atomic():
         changed = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -93,10 +93,10 @@ def owner_guard(cookie: OwnerCookie) -> Guard:
     return require_owner
 
 
-def signed_in_owner(request: AnyRequest) -> Owner:
-    """The owner the guard found (a dependency for handlers behind it)."""
+def signed_in_owner(request: AnyRequest, client_address: ClientAddress) -> Owner:
+    """The owner the guard found, from this client's address (what the audit keeps)."""
     owner: Owner = request.state.owner
-    return owner
+    return replace(owner, address=client_address)
 
 
 def to_login(request: AnyRequest, _: NotSignedIn) -> Response[Any]:
@@ -127,7 +127,9 @@ async def login(
         return error_response(request, 400, message="A name has no control characters.")
     device = device_cookies.device(request.cookies.get(device_cookies.name), username)
     try:
-        signed_in = await sign_in(username, password, client_address, device)
+        signed_in = await sign_in(
+            username, password, client_address, device, name_key=device_cookies.name_key
+        )
     except SignInThrottled as exc:
         return error_response(
             request,

@@ -7,8 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Max
 
+from app.audit.tables import AuditEntry
 from app.audit.trail import Action, record
 from app.db import atomic, utcnow
 from app.owner.sessions import ABSOLUTE_EXPIRY, IDLE_EXPIRY
@@ -79,8 +80,21 @@ async def add_owner(username: str, password: str, *, actor: str = COMMAND_LINE) 
         )
         if not rows:
             raise AccountError(f"An owner named {username!r} already exists.")
+        owner_id = await _unused_id(int(rows[0]["id"]))
         await record(Action.OWNER_ADDED, actor=actor, detail=f"owner {username}")
-    return int(rows[0]["id"])
+    return owner_id
+
+
+async def _unused_id(owner_id: int) -> int:
+    """`owner_id`, or a higher one if the audit trail names it already: SQLite gives a removed
+    owner's id to the next one added, and the trail keeps owners by id, so a new owner with
+    an old name (or any name) inherits nobody's history. (PostgreSQL never reuses one.)"""
+    named = await AuditEntry.select(Max(AuditEntry.actor_id)).first()
+    latest = named["max"] if named else None
+    if latest is None or owner_id > latest:
+        return owner_id
+    await BaseUser.update({BaseUser.id: latest + 1}).where(BaseUser.id == owner_id)
+    return int(latest) + 1
 
 
 async def list_owners() -> list[OwnerSummary]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +73,10 @@ async def refund_order(
     typed = {"amount": amount, **({"restock": "on"} if restock else {})}
     cents = _refundable(order, amount)
     assert order.payment_intent_id is not None  # _refundable refused an order without one
+    asked = format_money(cents, currency)
+    # Kept before Stripe is asked, in a transaction of its own: whatever happens next (a lost
+    # answer, a failed write, a dead worker), the owner's attempt is on record.
+    await record(Action.REFUND_REQUESTED, actor=owner.who, order_id=order.id, detail=asked)
     try:
         # The form's own token: a double click or a resubmit is the same refund at Stripe.
         refunded = await gateway.refund_payment(
@@ -80,31 +85,46 @@ async def refund_order(
             idempotency_key=f"refund-{order.id}-{form_token}",
         )
     except RefundRefused as exc:
-        await record(
-            Action.REFUND_REFUSED, actor=owner.username, order_id=order.id, detail=exc.message
-        )
+        await record(Action.REFUND_REFUSED, actor=owner.who, order_id=order.id, detail=exc.message)
         # Stripe's sentences do not always end in a full stop ("… on charge ($29.00)").
         said = f"Stripe refused: {exc.message.rstrip('.')}. Nothing was refunded."
         raise Refused(422, "refund", said, "amount", typed) from None
-    except PaymentServiceUnavailable:
+    except PaymentServiceUnavailable as exc:
+        outcome = Action.REFUND_FAILED if exc.settled else Action.REFUND_UNKNOWN
+        await record(outcome, actor=owner.who, order_id=order.id, detail=f"{asked}: {exc}")
         # The same form token is kept: a retry is the same refund at Stripe.
         kept = {**typed, "form_token": form_token}
         raise Refused(503, "refund", STRIPE_DOWN, "amount", kept) from None
-    async with atomic():
-        await apply_refund(order.id, refunded.amount_refunded, fully=refunded.fully_refunded)
-        await record(
-            Action.REFUNDED,
-            actor=owner.username,
-            order_id=order.id,
-            detail=f"{format_money(cents, currency)} ({refunded.refund_id})",
-            reference=refunded.refund_id,
-        )
-        put_back = await restock_order(order.id) if restock else []
-        if put_back:
-            detail = "; ".join(put_back)
-            await record(Action.RESTOCKED, actor=owner.username, order_id=order.id, detail=detail)
+    refund_detail = f"{asked} ({refunded.refund_id})"
+    try:
+        async with atomic():
+            await apply_refund(order.id, refunded.amount_refunded, fully=refunded.fully_refunded)
+            await record(
+                Action.REFUNDED,
+                actor=owner.who,
+                order_id=order.id,
+                detail=refund_detail,
+                reference=refunded.refund_id,
+            )
+            put_back = await restock_order(order.id) if restock else []
+            if put_back:
+                detail = "; ".join(put_back)
+                await record(Action.RESTOCKED, actor=owner.who, order_id=order.id, detail=detail)
+    except Exception as exc:
+        # Stripe refunded but the order was not updated (its webhook or the ledger will): the
+        # outcome is still the owner's, if the database takes this much.
+        with contextlib.suppress(Exception):
+            detail = f"{refund_detail}; the order was not updated ({type(exc).__name__})"
+            await record(
+                Action.REFUNDED,
+                actor=owner.who,
+                order_id=order.id,
+                detail=detail,
+                reference=refunded.refund_id,
+            )
+        raise
     total = format_money(refunded.amount_refunded, refunded.currency)
-    said = f"Refunded {format_money(cents, currency)}; {total} in all."
+    said = f"Refunded {asked}; {total} in all."
     return Done(await _order(order_id), said + (" Items back in stock." if put_back else ""))
 
 
@@ -142,7 +162,7 @@ async def accept_order(owner: Owner, order_id: int, note: str) -> Done:
         raise Refused(422, "accept", "Write why this order is fine to ship.", "note")
     if len(note) > MAX_NOTE:
         raise Refused(422, "accept", f"Keep the note under {MAX_NOTE} characters.", "note")
-    actor = Actor(owner.id, owner.username, note)
+    actor = Actor(owner.who, note)
     names = ("accept", "accept_refunded")  # refunds only grow: a miss of the first is final
     accepted = await take_first(names, order_id, {Order.paid_at: utcnow()}, actor=actor)
     order = await _order(order_id)
@@ -158,7 +178,7 @@ async def ship_order(owner: Owner, order_id: int, carrier: str, tracking_number:
     except InvalidShipment as exc:
         raise Refused(422, "ship", str(exc), exc.field, exc.typed) from None
     detail = " ".join(str(value) for value in values.values() if isinstance(value, str))
-    actor = Actor(owner.id, owner.username, detail)
+    actor = Actor(owner.who, detail)
     shipped = await take("ship", order_id, {Order.shipped_at: utcnow(), **values}, actor=actor)
     order = await _order(order_id)
     if not shipped:

@@ -24,11 +24,14 @@ class DeviceCookies:
 
     key: bytes
     secure: bool
+    # The key of the hash an unknown name typed at sign-in is kept as (app/owner/signin.py).
+    name_key: bytes = b""
 
     @classmethod
     def from_secret(cls, secret_key: str, *, secure: bool) -> DeviceCookies:
         key = hmac.new(secret_key.encode(), b"owner-device-cookie", hashlib.sha256).digest()
-        return cls(key, secure)
+        names = hmac.new(secret_key.encode(), b"owner-sign-in-names", hashlib.sha256).digest()
+        return cls(key, secure, names)
 
     @property
     def name(self) -> str:

@@ -20,13 +20,13 @@ async def send_again(owner: Owner, order_id: int, mail_id: int) -> Done:
         if row is None or row["order_id"] != order_id:
             raise OrderNotFound()
         detail = f"{row['kind']} to {row['to_address']}"
-        await record(Action.MAIL_RESENT, actor=owner.username, order_id=order_id, detail=detail)
+        await record(Action.MAIL_RESENT, actor=owner.who, order_id=order_id, detail=detail)
     return Done(await _order(order_id), f"Sending the {row['kind']} email again.")
 
 
 async def new_link(owner: Owner, order_id: int) -> Done:
     """The order's link changes: the old one stops working (a buyer who leaked it asks)."""
-    if not await revoke_link(order_id, owner.username):
+    if not await revoke_link(order_id, owner.who):
         raise OrderNotFound()
     return Done(await _order(order_id), "The order has a new link; the old one no longer works.")
 

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.audit.trail import Who
 from app.db import utcnow
 from app.owner.tables import OwnerSession
 
@@ -21,6 +22,12 @@ class Owner:
     id: int
     username: str
     session_id: int
+    address: str = ""  # the client's, filled in per request (app/owner/access.py)
+
+    @property
+    def who(self) -> Who:
+        """This owner in the audit trail: by id, with the session and the address."""
+        return Who(self.username, self.id, self.session_id, self.address)
 
 
 def _hash(token: str) -> str:
@@ -28,11 +35,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def open_session(user_id: int) -> str:
-    """A new session (and so a new token, never one the browser brought) for a signed-in owner."""
+async def open_session(user_id: int) -> tuple[str, int]:
+    """A new session (and so a new token, never one the browser brought) for a signed-in owner:
+    the token, and the session's id (what the audit names it by)."""
     token = secrets.token_urlsafe(32)  # 256 random bits
-    await OwnerSession.insert(OwnerSession(token_hash=_hash(token), user=user_id))
-    return token
+    [row] = await OwnerSession.insert(
+        OwnerSession(token_hash=_hash(token), user=user_id)
+    ).returning(OwnerSession.id)
+    return token, int(row["id"])
 
 
 async def owner_for(token: str | None, *, touch: bool = True) -> Owner | None:

@@ -29,9 +29,11 @@ class SignInAttempt(Table, tablename="owner_sign_in_attempt"):
     """Counted before the password is checked, so every worker throttles from one tally."""
 
     id = Serial(primary_key=True)
-    username = Varchar(length=100, index=True)
+    username = Varchar(length=100, index=True)  # a keyed hash of the name typed, never the name
     address = Varchar(length=64, index=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
     failed = Boolean(default=True)
     # The device cookie's nonce it brought (app/owner/devices.py); empty for an unknown browser.
     device = Varchar(length=32, default="", index=True)
+    # The address's network (a /24 or a /64, app/owner/networks.py): throttled as one as well.
+    network = Varchar(length=64, default="", index=True)

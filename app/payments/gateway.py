@@ -236,7 +236,8 @@ class PaymentGateway:
 def _unavailable(exc: stripe.StripeError) -> PaymentServiceUnavailable:
     # The buyer's answer is the same for every kind; the log keeps which one it was.
     logger.warning("stripe call failed: %s (%s)", type(exc).__name__, exc.http_status)
-    return PaymentServiceUnavailable(type(exc).__name__)
+    settled = exc.http_status is not None and exc.http_status < 500
+    return PaymentServiceUnavailable(type(exc).__name__, settled=settled)
 
 
 def _timestamp_is_fresh(signature: str) -> bool:

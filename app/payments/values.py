@@ -8,7 +8,13 @@ from typing import Any
 
 
 class PaymentServiceUnavailable(Exception):
-    """Stripe could not be reached, timed out or failed; nothing is known to have happened."""
+    """Stripe could not be reached, timed out or failed. `settled`: Stripe answered that it did
+    nothing (a 4xx it does not retry); otherwise the answer was lost (a timeout, a broken
+    connection, a 5xx, which Stripe calls indeterminate) and the call may have happened."""
+
+    def __init__(self, reason: str, *, settled: bool = False) -> None:
+        super().__init__(reason)
+        self.settled = settled
 
 
 class InvalidWebhook(Exception):

@@ -24,6 +24,7 @@ from tests.support.http import ROOT
 
 COMMAND = (sys.executable, "-m", "litestar", "--app", "app.main:create_app", "owner")
 PASSWORD = "correct horse battery"
+KEY = b"a key for the names typed at sign-in"
 NEW_PASSWORD = "another staple, longer"
 
 
@@ -111,14 +112,14 @@ async def test_unlock_lets_a_locked_out_owner_sign_in_at_once(cli_env: dict[str,
     owner_id = await add_owner(name, PASSWORD)
     for n in range(5):  # strangers' guesses, each from its own address
         with pytest.raises(SignInFailed):
-            await sign_in(name, f"guess {n}", f"10.44.0.{n}")
+            await sign_in(name, f"guess {n}", f"10.44.0.{n}", name_key=KEY)
     with pytest.raises(SignInThrottled):
-        await sign_in(name, PASSWORD, "10.44.1.1")
+        await sign_in(name, PASSWORD, "10.44.1.1", name_key=KEY)
     code, out, err = await owner_command(cli_env, "unlock", name)
 
     assert code == 0, err
     assert f"Unlocked {name}: 5 failed" in out
-    assert (await sign_in(name, PASSWORD, "10.44.1.1")).username == name
+    assert (await sign_in(name, PASSWORD, "10.44.1.1", name_key=KEY)).username == name
     assert await sessions_of(owner_id) == 1
     assert await audit_of(name) == [Action.OWNER_ADDED, Action.OWNER_UNLOCKED]
 

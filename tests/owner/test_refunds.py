@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
+from app.audit.tables import AuditEntry
 from app.orders.tables import Order
+from app.owner.tables import OwnerSession
 from app.payments.gateway import PaymentGateway, PaymentServiceUnavailable, Refunded
 from app.settings import Settings
 from tests.reliability.ledger import (
@@ -474,3 +476,108 @@ async def test_the_ledger_finds_a_refund_the_store_missed_until_its_webhook(
     assert (await deliver(shopper.http, body, signature)).status_code == 200
     assert await problems() == []
     assert (await order_row(order_id))["refunded_cents"] == 700
+
+
+# --- the audit trail of a refund -----------------------------------------------------------------
+
+
+async def owner_trail(order_id: int) -> list[tuple[str, str]]:
+    """The owner's entries about an order, oldest first: (action, detail)."""
+    rows = await (
+        AuditEntry.select(AuditEntry.action, AuditEntry.detail)
+        .where(AuditEntry.order_id == order_id)
+        .order_by(AuditEntry.id)
+    )
+    return [(row["action"], row["detail"]) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("trouble", "error"),
+    [({"error_rate": 1.0}, "APIError"), ({"latency_ms": 2500}, "APIConnectionError")],
+    ids=["stripe answers 500", "stripe times out"],
+)
+async def test_a_refund_is_on_record_before_stripe_is_asked_and_its_outcome_after(
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    store_faults: Callable[..., Awaitable[None]],
+    owner_account: int,
+    trouble: dict[str, float],
+    error: str,
+) -> None:
+    order_id = await paid_order(shopper)
+    form = await refund_form(owner, order_id, "5.00")
+    await store_faults(**trouble)
+    assert (await submit(owner, order_id, form)).status_code == 503
+    # A 500 or no answer at all: Stripe may have refunded, so the outcome is "unknown".
+    assert await owner_trail(order_id) == [
+        ("refund_requested", "$5.00"),
+        ("refund_unknown", f"$5.00: {error}"),
+    ]
+    await store_faults()
+    response = await submit(owner, order_id, form)
+    assert response.status_code == 200, response.text
+    trail = await owner_trail(order_id)
+    assert [action for action, _ in trail[2:]] == ["refund_requested", "refunded"]
+    page = (await owner.page(f"/owner/orders/{order_id}")).text
+    assert timeline(page, "owner")[0] == f"Refund unknown: $5.00: {error} by alice"
+    [session] = await OwnerSession.select(OwnerSession.id)
+    rows = await AuditEntry.select().where(AuditEntry.order_id == order_id)
+    assert {(r["actor_id"], r["session_id"], r["address"]) for r in rows} == {
+        (owner_account, session["id"], "127.0.0.1")
+    }
+
+
+async def test_a_refund_whose_answer_was_lost_is_on_record_as_unknown(
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order_id = await paid_order(shopper)
+    intent = (await order_row(order_id))["payment_intent_id"]
+
+    async def answer_lost(_: Refunded) -> None:
+        monkeypatch.undo()
+        raise PaymentServiceUnavailable("timed out reading Stripe's answer")
+
+    hold_stripes_answer(monkeypatch, answer_lost)
+    response = await owner.refund(order_id, "5.00")
+    assert response.status_code == 503
+    assert await at_stripe(store_sandbox, intent) == (500, 1)  # Stripe did refund
+    assert await owner_trail(order_id) == [
+        ("refund_requested", "$5.00"),
+        ("refund_unknown", "$5.00: timed out reading Stripe's answer"),
+    ]
+    # Trying again learns what happened: the same refund, now on record once.
+    assert (await submit(owner, order_id, form_in(response.text))).status_code == 200
+    assert [action for action, _ in await owner_trail(order_id)][2:] == [
+        "refund_requested",
+        "refunded",
+    ]
+
+
+async def test_a_refund_the_store_failed_to_write_down_still_leaves_the_owners_rows(
+    owner: OwnerBrowser,
+    shopper: Shopper,
+    store_sandbox: SandboxServer,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order_id = await paid_order(shopper)
+    intent = (await order_row(order_id))["payment_intent_id"]
+
+    async def write_fails(*_: object, **__: object) -> bool:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("app.owner.actions.apply_refund", write_fails)
+    assert (await owner.refund(order_id, "5.00")).status_code == 500
+    assert await at_stripe(store_sandbox, intent) == (500, 1)
+    [(requested, asked), (refunded, said)] = await owner_trail(order_id)
+    assert (requested, asked, refunded) == ("refund_requested", "$5.00", "refunded")
+    assert said.startswith("$5.00 (re_")
+    assert said.endswith("; the order was not updated (RuntimeError)")
+    assert (await order_row(order_id))["refunded_cents"] == 0
+    monkeypatch.undo()
+    body, signature = await webhook_for(receiver, "charge.refunded", intent)  # Stripe's word
+    assert (await deliver(shopper.http, body, signature)).status_code == 200
+    assert (await order_row(order_id))["refunded_cents"] == 500

@@ -14,23 +14,26 @@ from litestar import Litestar
 
 from app.db import utcnow
 from app.orders.tables import Order
+from app.owner.accounts import add_owner, remove_owner
 from app.settings import Settings
 from tests.reliability.ledger import balanced_ledger  # noqa: F401 - a fixture
 from tests.support.checkout import Shopper, order_rows, pay
 from tests.support.http import HTMX, browser_like, csrf_token, texts_of
 from tests.support.owner import (
     OWNER_HTMX,
+    OWNER_PASSWORD,
     OwnerBrowser,
     audit,
     money,
     order_row,
     orders_in,
+    owner_browser,
     paid_order,
     panel,
     timeline,
     typed,
 )
-from tests.support.stripe_sandbox import DEFAULT_ADDRESS, SandboxServer
+from tests.support.stripe_sandbox import DEFAULT_ADDRESS, SandboxServer, submit_card
 
 pytestmark = pytest.mark.usefixtures("balanced_ledger")
 
@@ -575,3 +578,50 @@ async def test_the_queue_is_read_through_its_index_however_many_orders_are_shipp
         # Made-up orders Stripe never saw: gone before the ledger is kept.
         await Order.delete().where(Order.visitor_id == "bulk")
     assert "shop_order_to_ship" in plan and "Seq Scan" not in plan, plan
+
+
+async def test_formatting_characters_in_the_address_show_as_codes_and_are_kept_as_given(
+    owner: OwnerBrowser, shopper: Shopper
+) -> None:
+    # U+202E turns the rest of a line around, U+200B and U+FEFF hide, U+2066/U+2069 isolate.
+    name, line1 = "\u202eevil Ada", "12\u200b Analytical\ufeff \u2066Row\u2069"
+    session_id = await shopper.start_checkout({"mug-350": "1"})
+    async with httpx.AsyncClient() as buyer:
+        paid = await submit_card(
+            buyer,
+            f"{shopper.sandbox.url}/pay/{session_id}",
+            "4242 4242 4242 4242",
+            address={"shippingName": name, "shippingAddressLine1": line1},
+        )
+    assert paid.status_code == 303, paid.text
+    await shopper.success(session_id)
+    [order] = [o for o in await order_rows() if o["stripe_session_id"] == session_id]
+    # Stored as Stripe gave it: it is evidence of what the buyer typed.
+    assert (order["ship_name"], order["ship_line1"]) == (name, line1)
+
+    shown = ["[U+202E]evil Ada", "12[U+200B] Analytical[U+FEFF] [U+2066]Row[U+2069]"]
+    slip = (await owner.page(f"/owner/orders/{order['id']}/slip")).text
+    address = re.search(r'<address class="ship-to">(.*?)</address>', slip, re.S)
+    assert address and [html.unescape(p) for p in address.group(1).split("<br>")][:2] == shown
+    page = (await owner.page(f"/owner/orders/{order['id']}")).text
+    [ship_to] = texts_of(page, "dd", "ship-to")
+    assert ship_to.startswith(shown[0] + shown[1])  # (the <br> between them reads as nothing)
+    for text in (slip, page):
+        raw = {"\u202e", "\u200b", "\ufeff", "\u2066", "\u2069"} & set(text)
+        assert not raw, [text[max(0, text.index(c) - 80) : text.index(c) + 20] for c in raw]
+    csv = await owner.http.get("/owner/orders.csv")
+    assert "[U+202E]evil Ada" in csv.text and "\u202e" not in csv.text
+
+
+async def test_an_owner_removed_and_added_again_does_not_inherit_the_old_history(
+    owner: OwnerBrowser, shopper: Shopper, stripe_store: Litestar, settings: Settings
+) -> None:
+    order_id = await paid_order(shopper)
+    assert (await ship(owner, order_id)).status_code == 200
+    [before] = await audit(order_id, "shipped")
+    await remove_owner("alice")
+    new_id = await add_owner("alice", OWNER_PASSWORD)
+    assert before["actor_id"] != new_id  # the entry keeps the owner by id
+    async with owner_browser(stripe_store, settings, signed_in=True) as new_alice:
+        page = (await new_alice.page(f"/owner/orders/{order_id}")).text
+    assert timeline(page, "owner") == [f"Shipped: {CARRIER} {TRACKING} by alice (a removed owner)"]

@@ -21,7 +21,10 @@ from app.audit.trail import Action
 from app.db import utcnow
 from app.main import create_app
 from app.owner.accounts import add_owner, change_password
+from app.owner.networks import network_of
+from app.owner.signin import NETWORK_FAILURES
 from app.owner.tables import BaseUser, OwnerSession, SignInAttempt
+from app.piccolo_app import BOUND_TABLES
 from app.settings import Settings, load_settings
 from tests.support.http import HTMX, running
 from tests.support.owner import OWNER_NAME, OWNER_PASSWORD, owner_browser
@@ -476,3 +479,105 @@ async def test_a_worker_hashes_one_password_at_a_time(
     # Guesses from many addresses at once queue for the worker's one hashing thread.
     assert await asyncio.gather(*(guess(n) for n in range(4))) == [401] * 4
     assert most[0] == 1
+
+
+# --- one network, one budget --------------------------------------------------------------------
+
+
+async def test_twenty_addresses_of_one_network_are_throttled_as_one(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.88.0.200") as known:  # the owner's own browser, on that network
+        assert (await known.sign_in()).status_code == 303
+    statuses = []
+    for host in range(1, 21):  # 20 addresses of one /24, 5 made-up names each
+        async with visit(f"10.88.0.{host}") as guesser:
+            for n in range(5):
+                answer = await guesser.sign_in(f"name-{host}-{n}", "a wrong password")
+                statuses.append(answer.status_code)
+    # Each address alone stays under its own limit: the network's budget is what holds them.
+    assert (statuses.count(401), statuses.count(429)) == (NETWORK_FAILURES, 100 - NETWORK_FAILURES)
+    async with visit("10.88.0.250") as stranger:  # a new browser on that network waits too
+        assert (await stranger.sign_in()).status_code == 429
+    async with visit("10.88.1.7") as neighbour:  # the next /24 is another network
+        assert (await neighbour.sign_in("someone", "a wrong password")).status_code == 401
+    async with visit("10.88.0.201") as moved:  # the known browser is never held back
+        carry_device_cookie(known, moved)
+        assert (await moved.sign_in()).status_code == 303
+
+
+async def test_an_ipv6_network_is_its_64(visit: Callable[..., Any], owner_account: int) -> None:
+    for host in range(1, NETWORK_FAILURES + 1):
+        async with visit(f"2001:db8:0:1::{host:x}") as guesser:
+            assert (await guesser.sign_in(f"name-{host}", "wrong")).status_code == 401
+    async with visit("2001:db8:0:1:ffff::1") as same_64:
+        assert (await same_64.sign_in("another", "wrong")).status_code == 429
+    async with visit("2001:db8:0:2::1") as next_64:
+        assert (await next_64.sign_in("another", "wrong")).status_code == 401
+
+
+def test_networks_are_a_24_and_a_64() -> None:
+    assert network_of("203.0.113.77") == "203.0.113.0/24"
+    assert network_of("::ffff:203.0.113.77") == "203.0.113.0/24"  # IPv4 in IPv6 clothing
+    assert network_of("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert network_of("testclient") == "testclient"
+
+
+# --- what the trail keeps of a sign-in ----------------------------------------------------------
+
+
+async def rows_holding(text: str) -> list[str]:
+    """Every row of every store table whose values hold `text`, as table names."""
+    found = []
+    for table in BOUND_TABLES:
+        for row in await table.select():
+            if any(text in str(value) for value in row.values()):
+                found.append(table._meta.tablename)
+    return found
+
+
+async def test_a_name_no_owner_has_is_kept_only_as_a_keyed_hash(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    for n in range(5):  # a password typed into the name field, from five addresses
+        async with visit(f"10.21.{n}.1") as owner:
+            answer = await owner.sign_in("hunter2-password", "alice's password, misplaced")
+            assert answer.status_code == 401
+    assert await rows_holding("hunter2") == []
+    failed = await AuditEntry.select().where(AuditEntry.action == Action.SIGN_IN_FAILED.value)
+    assert len({row["actor"] for row in failed}) == 1
+    assert failed[0]["actor"].startswith("(unknown ") and failed[0]["actor_id"] is None
+    # One name's guesses still add up, wherever they come from.
+    async with visit("10.21.9.1") as sixth:
+        assert (await sixth.sign_in("hunter2-password", "again")).status_code == 429
+    assert await rows_holding("hunter2") == []
+
+
+async def test_sign_ins_and_owner_actions_keep_the_owners_id_session_and_address(
+    visit: Callable[..., Any], owner_account: int
+) -> None:
+    async with visit("10.12.0.5") as owner:
+        assert (await owner.sign_in()).status_code == 303
+        token = owner.http.cookies["owner"]
+        assert (await owner.page("/owner/orders.csv")).status_code == 200
+        await owner.page("/owner/")
+        assert (await owner.post("/owner/logout")).status_code == 303
+    async with visit("10.12.0.6") as guesser:
+        assert (await guesser.sign_in(OWNER_NAME, "a wrong password")).status_code == 401
+    rows = await (
+        AuditEntry.select()
+        .where(AuditEntry.action != Action.OWNER_ADDED.value)
+        .order_by(AuditEntry.id)
+    )
+    kept = [
+        (r["action"], r["actor"], r["actor_id"], r["session_id"] is not None, r["address"])
+        for r in rows
+    ]
+    assert kept == [
+        ("signed_in", OWNER_NAME, owner_account, True, "10.12.0.5"),
+        ("exported", OWNER_NAME, owner_account, True, "10.12.0.5"),
+        ("signed_out", OWNER_NAME, owner_account, True, "10.12.0.5"),
+        ("sign_in_failed", OWNER_NAME, owner_account, False, "10.12.0.6"),
+    ]
+    assert len({r["session_id"] for r in rows[:3]}) == 1  # one session, named by its row's id
+    assert all(token not in str(r) for r in rows)  # never the cookie itself

@@ -1,4 +1,5 @@
-"""Two store processes on one PostgreSQL: pages and webhooks spread across both, one move each."""
+"""Two store processes on one database (PostgreSQL, or one SQLite file): pages and webhooks
+spread across both, one move each."""
 
 from __future__ import annotations
 
@@ -15,12 +16,10 @@ from tests.support.http import LiveServer
 from tests.support.mail import Sink
 from tests.support.stripe_sandbox import Receiver, SandboxServer
 
-pytestmark = pytest.mark.usefixtures("postgres_only")
-
 BUYERS = 8
 
 # Seen by the database itself, whichever process made the change.
-_AUDIT = [
+_POSTGRES = [
     "CREATE TABLE reliability_move (order_id int, old text, new text)",
     """CREATE FUNCTION reliability_record_move() RETURNS trigger AS $$
        BEGIN INSERT INTO reliability_move VALUES (NEW.id, OLD.status, NEW.status); RETURN NEW; END
@@ -28,19 +27,28 @@ _AUDIT = [
     """CREATE TRIGGER reliability_move AFTER UPDATE OF status ON shop_order FOR EACH ROW
        WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION reliability_record_move()""",
 ]
-_DROP = [
-    "DROP TRIGGER IF EXISTS reliability_move ON shop_order",
-    "DROP FUNCTION IF EXISTS reliability_record_move",
-    "DROP TABLE IF EXISTS reliability_move",
+_SQLITE = [
+    "CREATE TABLE reliability_move (order_id int, old text, new text)",
+    """CREATE TRIGGER reliability_move AFTER UPDATE OF status ON shop_order FOR EACH ROW
+       WHEN OLD.status IS NOT NEW.status
+       BEGIN INSERT INTO reliability_move VALUES (NEW.id, OLD.status, NEW.status); END""",
 ]
+_DROP = {
+    "postgres": [
+        "DROP TRIGGER IF EXISTS reliability_move ON shop_order",
+        "DROP FUNCTION IF EXISTS reliability_record_move",
+        "DROP TABLE IF EXISTS reliability_move",
+    ],
+    "sqlite": ["DROP TRIGGER IF EXISTS reliability_move", "DROP TABLE IF EXISTS reliability_move"],
+}
 
 
 @pytest.fixture
-async def moves(postgres_only: None) -> AsyncIterator[None]:
-    for statement in _AUDIT:
+async def moves(engine_name: str) -> AsyncIterator[None]:
+    for statement in _POSTGRES if engine_name == "postgres" else _SQLITE:
         await Order.raw(statement)
     yield
-    for statement in _DROP:
+    for statement in _DROP[engine_name]:
         await Order.raw(statement)
 
 

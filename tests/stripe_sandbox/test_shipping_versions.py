@@ -38,6 +38,25 @@ async def _raw_session(sandbox: SandboxServer, session_id: str, version: str | N
     return response.json()
 
 
+# Stripe's description here (tests/stripe_sandbox/spec/) is of 2023-08-16: the fields Stripe
+# added to a session since, and shows to any later version (stripe_sandbox/versions.py), are
+# exactly what it cannot name. Nothing else may differ.
+NEWER_THAN_THE_SPEC: dict[str, list[str]] = {
+    "2024-06-20": [
+        f"checkout.session.{field}: not a property Stripe's schema has"
+        for field in (
+            "automatic_tax.liability",
+            "automatic_tax.provider",
+            "client_secret",
+            "custom_text.after_submit",
+            "custom_text.terms_of_service_acceptance",
+            "payment_method_configuration_details",
+            "ui_mode",
+        )
+    ]
+}
+
+
 @pytest.mark.parametrize("version", ["2023-08-16", None, "2024-06-20"])
 async def test_older_api_versions_get_top_level_shipping_details(
     new_session: Any, http: httpx.AsyncClient, sandbox: SandboxServer, version: str | None
@@ -52,8 +71,7 @@ async def test_older_api_versions_get_top_level_shipping_details(
     assert body["shipping_details"] == STORED
     assert "collected_information" not in body
     assert body["shipping_cost"]["amount_total"] == 490
-    if version != "2024-06-20":
-        assert schema_problems(body, "checkout.session") == []
+    assert schema_problems(body, "checkout.session") == NEWER_THAN_THE_SPEC.get(version or "", [])
 
 
 async def test_each_api_version_has_the_address_where_stripe_put_it(

@@ -16,6 +16,7 @@ from app.money import format_amount
 from app.orders.tables import Order, OrderLine, OrderStatus
 from app.owner.search import search_where
 from app.owner.sessions import Owner
+from app.text import visible
 
 PAGE = 500
 HEADER = (
@@ -39,7 +40,7 @@ def neutralised(cell: str) -> str:
 
 async def export_orders(owner: Owner, status: OrderStatus | None, q: str) -> AsyncIterator[str]:
     """Audit the export, then stream its rows: the list's filter and search, newest first."""
-    await record(Action.EXPORTED, actor=owner.username, detail=f"orders.csv status={status} q={q}")
+    await record(Action.EXPORTED, actor=owner.who, detail=f"orders.csv status={status} q={q}")
     return _rows(status, q)
 
 
@@ -105,5 +106,6 @@ def _cells(row: dict[str, Any], items: str) -> list[str]:
 
 def _line(cells: Iterable[str]) -> str:
     out = io.StringIO()
-    csv.writer(out).writerow([neutralised(cell) for cell in cells])
+    # Stripe's shipping form keeps what was typed: formatting characters are shown as codes.
+    csv.writer(out).writerow([neutralised(visible(cell)) for cell in cells])
     return out.getvalue()

@@ -108,7 +108,7 @@ async def update_product(owner: Owner, sku: str, form: Mapping[str, str]) -> str
         if on_sale != row.on_sale:
             await Product.update({Product.on_sale: on_sale}).where(Product.sku == sku)
             words = f"{row.name}: {'on sale' if on_sale else 'not on sale'}"
-            await record(Action.SALE_CHANGED, actor=owner.username, detail=words)
+            await record(Action.SALE_CHANGED, actor=owner.who, detail=words)
             said.append(words)
     forget_displayed_products()
     return "; ".join(said) or "Nothing changed."
@@ -139,7 +139,7 @@ async def _price(
         return []
     before, after = (format_money(c, row.currency) for c in (_int(price_was), price))
     words = f"{row.name}: price {before} -> {after}"
-    await record(Action.PRICE_CHANGED, actor=owner.username, detail=words)
+    await record(Action.PRICE_CHANGED, actor=owner.who, detail=words)
     return [words]
 
 
@@ -156,7 +156,7 @@ async def _restock(owner: Owner, row: ProductRow, add: int, typed: Mapping[str, 
     if after > MAX_STOCK:
         raise ProductRefused(422, row.sku, "add", f"At most {MAX_STOCK:,} items.", typed)
     words = f"{row.name}: restocked +{add}, on hand {after - add} -> {after}"
-    await record(Action.RESTOCKED, actor=owner.username, detail=words)
+    await record(Action.RESTOCKED, actor=owner.who, detail=words)
     return [words]
 
 
@@ -188,7 +188,7 @@ async def _correct(
     before = "made to order" if was is None else str(was)
     after = "made to order" if on_hand is None else str(on_hand)
     words = f"{row.name}: on hand {before} -> {after}"
-    await record(Action.STOCK_CORRECTED, actor=owner.username, detail=words)
+    await record(Action.STOCK_CORRECTED, actor=owner.who, detail=words)
     return [words]
 
 

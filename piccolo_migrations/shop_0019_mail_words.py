@@ -2,7 +2,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Integer
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-07T06:10:00:000000"
+ID = "2026-12-07T06:20:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "email: an arrow's email is written at send time; the refund figure it tells of"
 
