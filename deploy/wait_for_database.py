@@ -1,4 +1,4 @@
-"""Wait a bounded time for the store's PostgreSQL (and the mounted sandbox's) to take connections."""
+"""Wait a bounded time for the store's PostgreSQL (and the mounted sandbox's) to answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Podman as an operator runs it here: the image built from the repository, containers on the host."""
+"""Podman as an operator runs it here: the image built from the repository, run on the host."""
 
 from __future__ import annotations
 
