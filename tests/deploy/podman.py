@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.http import ROOT
+from tests.support.checkout import PRICES_SEEN, TOKEN, session_id_of
+from tests.support.http import HTMX, ROOT, csrf_token
+from tests.support.stripe_sandbox import submit_card
 
 IMAGE = "localhost/corner-roastery:test"
 # No registry is reachable here: CI debootstraps this base (.ci/run); users get python:3.12-slim.
@@ -68,3 +71,35 @@ def wait_healthy(url: str, container: str, within: float = 60) -> None:
         time.sleep(0.2)
     logs = podman("logs", container, check=False)
     raise AssertionError(f"{container} never answered /healthz: {logs.stdout}{logs.stderr}")
+
+
+async def buy_once(url: str) -> None:
+    """As a browser: the shop, Buy, the mounted sandbox's hosted page, success, My Orders paid."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as browser:
+        shop = await browser.get("/")
+        assert shop.status_code == 200 and "Test mode: payments are simulated" in shop.text
+        token, prices = TOKEN.search(shop.text), PRICES_SEEN.search(shop.text)
+        assert token and prices
+        bought = await browser.post(
+            "/checkout",
+            data={
+                "_csrf_token": csrf_token(shop.text),
+                "checkout_token": token.group(1),
+                "prices_seen": prices.group(1),
+                "qty-mug-350": "1",
+            },
+            headers=HTMX,
+        )
+        assert bought.status_code == 200, bought.text
+        hosted = bought.headers["hx-redirect"]
+        assert hosted.startswith(f"{url}/stripe-sandbox/pay/cs_test_")
+        paid = await submit_card(browser, hosted, "4242 4242 4242 4242")
+        session_id = session_id_of(hosted)
+        assert paid.status_code == 303
+        assert paid.headers["location"] == f"{url}/checkout/success?session_id={session_id}"
+        success = await browser.get(paid.headers["location"])
+        assert success.status_code == 200 and "Thank you: payment received" in success.text
+        orders = await browser.get("/orders", headers=HTMX)
+    listed = re.findall(r'data-order-id="\d+" data-status="([a-z_]+)"', orders.text)
+    assert listed == ["paid"]
+    assert "Paid" in orders.text

@@ -11,21 +11,13 @@ import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
 
-from tests.deploy.podman import build_image, env_args, needs_podman, podman, wait_healthy
-from tests.support.checkout import PRICES_SEEN, TOKEN, session_id_of
+from tests.deploy.podman import buy_once, env_args, needs_podman, podman, wait_healthy
 from tests.support.database import create_database, drop_database, run_sql
-from tests.support.http import HTMX, csrf_token, free_port
-from tests.support.stripe_sandbox import submit_card
+from tests.support.http import free_port
 
 pytestmark = needs_podman()
-
-
-@pytest.fixture(scope="module")
-def image() -> str:
-    return build_image()
 
 
 @pytest.fixture
@@ -38,15 +30,6 @@ def databases() -> Iterator[dict[str, str]]:
     for name in (store_name, sandbox_name):
         assert name is not None
         drop_database(admin_url, name)
-
-
-@pytest.fixture
-def containers() -> Iterator[list[str]]:
-    """Names of the containers a test starts; all removed afterwards."""
-    names: list[str] = []
-    yield names
-    for name in names:
-        podman("rm", "--force", "--time", "2", name, check=False)
 
 
 def store_env(databases: dict[str, str], port: int) -> dict[str, str]:
@@ -121,31 +104,4 @@ async def test_a_purchase_through_the_image_on_the_host_network(
     url = env["PUBLIC_URL"]
     wait_healthy(url, name)
 
-    async with httpx.AsyncClient(base_url=url, timeout=30) as browser:
-        shop = await browser.get("/")
-        assert shop.status_code == 200 and "Test mode: payments are simulated" in shop.text
-        token, prices = TOKEN.search(shop.text), PRICES_SEEN.search(shop.text)
-        assert token and prices
-        bought = await browser.post(
-            "/checkout",
-            data={
-                "_csrf_token": csrf_token(shop.text),
-                "checkout_token": token.group(1),
-                "prices_seen": prices.group(1),
-                "qty-mug-350": "1",
-            },
-            headers=HTMX,
-        )
-        assert bought.status_code == 200, bought.text
-        hosted = bought.headers["hx-redirect"]
-        assert hosted.startswith(f"{url}/stripe-sandbox/pay/cs_test_")
-        paid = await submit_card(browser, hosted, "4242 4242 4242 4242")
-        session_id = session_id_of(hosted)
-        assert paid.status_code == 303
-        assert paid.headers["location"] == f"{url}/checkout/success?session_id={session_id}"
-        success = await browser.get(paid.headers["location"])
-        assert success.status_code == 200 and "Thank you: payment received" in success.text
-        orders = await browser.get("/orders", headers=HTMX)
-    listed = re.findall(r'data-order-id="\d+" data-status="([a-z_]+)"', orders.text)
-    assert listed == ["paid"]
-    assert "Paid" in orders.text
+    await buy_once(url)
