@@ -52,6 +52,11 @@ _TOKENS = re.compile(rb'(name="(?:_csrf_token|checkout_token)" value=|"x-csrftok
 def main() -> None:
     admin_url = ADMIN_URL
     raise_open_files()  # before the servers start: they inherit it (2,000 streams, see live)
+    # Up to seven servers of WORKERS workers, each worker's pool up to 10 connections.
+    needed, allowed = 7 * WORKERS * 10 + 20, asyncio.run(data.max_connections(admin_url))
+    if allowed < needed:
+        sys.exit(f"PostgreSQL allows {allowed} connections; the bench needs {needed}: "
+                 f"ALTER SYSTEM SET max_connections = {needed}, then restart it")  # fmt: skip
     name, url = asyncio.run(data.create_database(admin_url))
     # The sandbox keeps a database of its own, on the same server as the store's (as before it
     # had one): a SQLite file would make its writes queue behind one lock and slow every Buy.

@@ -201,6 +201,10 @@ def webhook_requests(
     return out
 
 
+async def max_connections(url: str) -> int:
+    return await count_rows(url, "SELECT current_setting('max_connections')::int")
+
+
 async def count_rows(url: str, sql: str) -> int:
     connection = await asyncpg.connect(url)
     try:

@@ -27,7 +27,12 @@ __all__ = [
 
 MAX_NOTE = 500
 STRIPE_DOWN = (
-    "Stripe could not be reached: nothing was refunded. Try again; it will not refund twice."
+    "Stripe turned the request away: nothing was refunded. Try again; it will not refund twice."
+)
+# No answer (a timeout, a lost connection, a 500): Stripe may have refunded, so say so.
+STRIPE_UNSURE = (
+    "Stripe did not answer, so this refund may or may not have gone through. Send this form "
+    "again: it will not refund twice."
 )
 
 
@@ -94,7 +99,8 @@ async def refund_order(
         await record(outcome, actor=owner.who, order_id=order.id, detail=f"{asked}: {exc}")
         # The same form token is kept: a retry is the same refund at Stripe.
         kept = {**typed, "form_token": form_token}
-        raise Refused(503, "refund", STRIPE_DOWN, "amount", kept) from None
+        said = STRIPE_DOWN if exc.settled else STRIPE_UNSURE
+        raise Refused(503, "refund", said, "amount", kept) from None
     refund_detail = f"{asked} ({refunded.refund_id})"
     try:
         async with atomic():
