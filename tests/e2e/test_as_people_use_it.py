@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
@@ -228,14 +229,19 @@ async def test_the_owner_finds_orders_by_what_they_remember_and_reads_the_figure
         for typed in ("ada", "Ada Lov", session_part, f"#{order_id}"):
             await phone.locator("#q").fill(typed)
             await phone.locator("#q").press("Enter")
+            # Each query's own answer (its URL is pushed once it is in): all find the same row.
+            await expect(phone).to_have_url(re.compile(re.escape(urlencode({"q": typed})) + "$"))
             found = phone.locator(f'#owner-orders tr[data-order-id="{order_id}"]')
             await expect(found).to_be_visible()
             await expect(phone.locator("#owner-orders tbody tr")).to_have_count(1)
             await expect(phone.locator("#q")).to_be_focused()  # the owner can type again
             assert not await scrolls_sideways(phone)
-        await phone.locator("#q").fill("nobody")
-        await phone.locator("#q").press("Enter")
+        # Typed and sent again before the answers come: the last search is the one shown.
+        for typed in ("ada", "Ada Lov", "nobody"):
+            await phone.locator("#q").fill(typed)
+            await phone.locator("#q").press("Enter")
         await expect(phone.locator("#owner-orders")).to_contain_text("No order matches")
+        await expect(phone).to_have_url(re.compile(r"q=nobody$"))
 
 
 # ---------------------------------------------------------------- the buyer
