@@ -78,19 +78,21 @@ async def seed_orders(url: str, visitor_id: str, others: int) -> int:
         )
     connection = await asyncpg.connect(url)
     try:
-        # A paid order has the email Stripe collected: its refunds write one to the outbox.
+        # A paid order has the email Stripe collected: its refunds write one to the outbox. Every
+        # order has its link token, as Buy gives one (only orders older than links lack it).
         ids = await connection.fetch(
             """INSERT INTO shop_order (visitor_id, checkout_token, status, currency, total_cents,
                    payment_intent_id, refunded_cents, created_at, updated_at, paid_at,
-                   paid_cents, paid_currency, buyer_email)
+                   paid_cents, paid_currency, buyer_email, link_token)
                SELECT v, t, s, 'usd', c, p, 0, d, d, d,
                       CASE WHEN p IS NULL THEN NULL ELSE c END,
                       CASE WHEN p IS NULL THEN NULL ELSE 'usd' END,
-                      CASE WHEN p IS NULL THEN NULL ELSE 'buyer-' || p || '@bench.test' END
+                      CASE WHEN p IS NULL THEN NULL ELSE 'buyer-' || p || '@bench.test' END, k
                  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
-                             $6::timestamptz[]) AS x(v, t, s, c, p, d)
+                             $6::timestamptz[], $7::text[]) AS x(v, t, s, c, p, d, k)
                RETURNING id""",
             *map(list, zip(*orders, strict=True)),
+            [secrets.token_urlsafe(24) for _ in orders],
         )
         rows = [
             (r["id"], *line)
@@ -259,11 +261,12 @@ async def seed_one_order(url: str, visitor_id: str) -> None:
     try:
         order_id = await connection.fetchval(
             """INSERT INTO shop_order (visitor_id, checkout_token, status, currency, total_cents,
-                   payment_intent_id, refunded_cents, created_at, updated_at, paid_at)
-               VALUES ($1, $2, 'paid', 'usd', 4700, 'pi_bench_one', 0, now(), now(), now())
+                   payment_intent_id, refunded_cents, created_at, updated_at, paid_at, link_token)
+               VALUES ($1, $2, 'paid', 'usd', 4700, 'pi_bench_one', 0, now(), now(), now(), $3)
                RETURNING id""",
             visitor_id,
             secrets.token_urlsafe(16),
+            secrets.token_urlsafe(24),
         )
         await connection.executemany(
             """INSERT INTO shop_order_line ("order", sku, name, unit_price_cents, quantity)

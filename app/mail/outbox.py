@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from app.db import Engine, atomic, on_commit
+from app.db import Engine, atomic, on_commit, utcnow
 from app.mail.compose import Letter
 from app.mail.tables import Mail, MailState
 
@@ -39,26 +39,48 @@ def postbox_for(engine: Engine) -> Postbox:
     return Postbox()
 
 
+class Queued(NamedTuple):
+    """An email for the outbox; an arrow's has no words yet (the sender writes them)."""
+
+    key: str  # one per (order, kind, occurrence): a second write of it is skipped
+    order_id: int | None
+    kind: str
+    to_address: str
+    subject: str = ""
+    text_body: str = ""
+    html_body: str = ""
+    link: str = ""
+    refunded_cents: int | None = None
+
+
+# Raw, as the sender's claim: Piccolo takes about 0.25 ms of CPU to build this INSERT from a
+# Mail row, more than PostgreSQL takes to run it, and every arrow that writes an email pays it.
+_INSERT = """
+    INSERT INTO shop_mail (key, order_id, kind, to_address, subject, text_body, html_body, link,
+                           refunded_cents, state, attempts, queued_at, due_at, last_error,
+                           created_at)
+    VALUES {rows}
+    ON CONFLICT (key) DO NOTHING RETURNING id
+"""
+_ROW = "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'queued', 0, {}, {}, '', {})"
+
+
 async def post(engine: Engine, key: str, letter: Letter, *, order_id: int | None) -> bool:
     """Write `letter` once under `key` in the open transaction (False: that key was written
     before); the senders of this process are woken when it commits."""
-    now = time.time()
-    mail = Mail(
-        key=key[:200], order_id=order_id, kind=letter.kind, to_address=letter.to,
-        subject=letter.subject, text_body=letter.text, html_body=letter.html, link=letter.link,
-        queued_at=now, due_at=now,
-    )  # fmt: skip
+    mail = Queued(key, order_id, letter.kind, letter.to, letter.subject, letter.text,
+                  letter.html, letter.link)  # fmt: skip
     return bool(await enqueue(engine, [mail]))
 
 
-async def enqueue(engine: Engine, mails: list[Mail]) -> list[int]:
+async def enqueue(engine: Engine, mails: list[Queued]) -> list[int]:
     """Queue `mails` in one INSERT, skipping any whose key was written before; their ids. The
     senders of this process are woken when the transaction commits."""
     if not mails:
         return []
-    rows = await (
-        Mail.insert(*mails).on_conflict(target=Mail.key, action="DO NOTHING").returning(Mail.id)
-    )
+    now, created = time.time(), utcnow()
+    values = [v for mail in mails for v in (mail.key[:200], *mail[1:], now, now, created)]
+    rows = await Mail.raw(_INSERT.replace("{rows}", ", ".join([_ROW] * len(mails))), *values)
     if rows:
         on_commit(postbox_for(engine).wake)
     return [row["id"] for row in rows]
@@ -71,13 +93,7 @@ async def resend(engine: Engine, mail_id: int, key: str) -> dict[str, Any] | Non
         row = await Mail.select().where(Mail.id == mail_id).first()
         if row is None:
             return None
-        now = time.time()
-        words = ("order_id", "kind", "to_address", "subject", "text_body", "html_body", "link")
-        copy = Mail(
-            key=key[:200], refunded_cents=row["refunded_cents"], queued_at=now, due_at=now,
-            **{name: row[name] for name in words},
-        )  # fmt: skip
-        await enqueue(engine, [copy])
+        await enqueue(engine, [Queued(key, *(row[name] for name in Queued._fields[1:]))])
     return row
 
 

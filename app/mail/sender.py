@@ -9,10 +9,10 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import aiosmtplib
-from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
 
 from app.db import Engine, atomic, bound_engine, utcnow
@@ -27,18 +27,43 @@ logger = logging.getLogger("app.mail")
 DAY = 86_400.0
 BATCH = 20
 NO_SERVER = "not sent: no mail server configured"
-# Due: queued or retrying whose time has come, or claimed by a sender whose lease ran out. The
-# condition again on the outer UPDATE: of two senders claiming at once, one gets each row.
+# After a wake, commits this close behind it share one claim and one read for their words.
+GATHER_SECONDS = 0.05
+# Due: queued or retrying whose time has come, or claimed by a sender whose lease ran out; the
+# first condition is the partial index's (shop_mail_due), so both engines scan only that index.
+# The condition again on the outer UPDATE: of two senders claiming at once, one gets each row.
 _CLAIM = """
     UPDATE shop_mail SET state = 'sending', lease = {}, lease_until = {}, attempts = attempts + 1
      WHERE id IN (SELECT id FROM shop_mail
-                   WHERE (state IN ('queued', 'retrying') AND due_at <= {})
-                      OR (state = 'sending' AND lease_until < {})
+                   WHERE state IN ('queued', 'retrying', 'sending')
+                     AND ((state IN ('queued', 'retrying') AND due_at <= {})
+                          OR (state = 'sending' AND lease_until < {}))
                    ORDER BY id LIMIT {}{skip_locked})
        AND ((state IN ('queued', 'retrying') AND due_at <= {})
             OR (state = 'sending' AND lease_until < {}))
     RETURNING id, key, order_id, kind, to_address, subject, text_body, html_body, link,
               refunded_cents, attempts, queued_at
+"""
+# Raw for the same reason as the outbox's INSERT; a NULL leaves that column as it was. Only the
+# claim that still holds the row (its lease) may mark it: one whose lease ran out lost it.
+_WORDS = ("subject", "text_body", "html_body", "link")
+_MARK = """
+    UPDATE shop_mail SET state = {}, last_error = {}, lease = NULL,
+           due_at = COALESCE({}, due_at), sent_at = COALESCE({}, sent_at),
+           subject = COALESCE({}, subject), text_body = COALESCE({}, text_body),
+           html_body = COALESCE({}, html_body), link = COALESCE({}, link)
+     WHERE id = {} AND lease = {}
+"""
+# Nothing to wait for between them: a claimed batch marked "not sent" in one statement.
+_NOT_SENT = """
+    WITH w (id, subject, text_body, html_body, link) AS (VALUES {rows})
+    UPDATE shop_mail SET state = 'not_sent', last_error = {}, lease = NULL,
+           subject = COALESCE(w.subject, shop_mail.subject),
+           text_body = COALESCE(w.text_body, shop_mail.text_body),
+           html_body = COALESCE(w.html_body, shop_mail.html_body),
+           link = COALESCE(w.link, shop_mail.link)
+      FROM w
+     WHERE shop_mail.id = w.id AND shop_mail.lease = {}
 """
 # Puts arrows' emails into words when claimed, in their order (the orders room knows how).
 Writer = Callable[[list[dict[str, Any]]], Awaitable[list[Letter]]]
@@ -51,8 +76,8 @@ class Sender:
         self._due = asyncio.Event()
         self._stopping = False
         # PostgreSQL: senders skip each other's rows instead of queueing behind their locks.
-        skip = " FOR UPDATE SKIP LOCKED" if isinstance(bound_engine(), PostgresEngine) else ""
-        self._claim = _CLAIM.replace("{skip_locked}", skip)
+        self._postgres = isinstance(bound_engine(), PostgresEngine)
+        self._claim = _CLAIM.replace("{skip_locked}", " FOR UPDATE SKIP LOCKED" * self._postgres)
 
     def wake(self) -> None:
         self._due.set()
@@ -66,26 +91,37 @@ class Sender:
         while not self._stopping:
             self._due.clear()
             try:
-                busy = await self.round()
+                handled = await self.round()
             except Exception:  # a database hiccup: try again at the next poll
                 logger.exception("mail: a round failed")
-                busy = 0
-            if busy:
+                handled = 0
+            if handled == BATCH:  # more may be due
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._due.wait(), self.settings.poll_seconds)
+            if self._due.is_set() and not self._stopping:
+                await asyncio.sleep(GATHER_SECONDS)
 
     async def round(self) -> int:
         """Claim what is due, send it, mark it; how many rows it handled."""
         lease = secrets.token_hex(8)
-        now = time.time()
-        async with atomic():
-            until = now + self.settings.lease_seconds
-            rows = await Mail.raw(self._claim, lease, until, now, now, BATCH, now, now)
+        rows = await self._claimed(lease)
         worded = await self._worded(rows, lease)
         if worded:
             await self._deliver(worded, lease)
         return len(rows)
+
+    async def _claimed(self, lease: str) -> list[dict[str, Any]]:
+        now = time.time()
+        until = now + self.settings.lease_seconds
+        claim = Mail.raw(self._claim, lease, until, now, now, BATCH, now, now)
+        rows: list[dict[str, Any]]
+        if self._postgres:  # one statement is a transaction of its own
+            rows = await claim
+        else:
+            async with atomic():  # SQLite: the write lock up front, so it waits, not fails
+                rows = await claim
+        return rows
 
     async def _worded(self, rows: list[dict[str, Any]], lease: str) -> list[dict[str, Any]]:
         """The rows with their words; those worded now keep them when they are marked."""
@@ -107,7 +143,7 @@ class Sender:
         if self.settings.smtp is None:
             for row in rows:
                 logger.info("mail (not sent, no SMTP_URL): %s %s", row["subject"], row["link"])
-                await _mark(row, lease, MailState.NOT_SENT, NO_SERVER)
+            await _mark_not_sent(rows, lease)
             return
         client: aiosmtplib.SMTP | None = None
         try:
@@ -122,7 +158,7 @@ class Sender:
                     await _close(client)
                     client = None
                     continue
-                await _mark(row, lease, MailState.SENT, "", {Mail.sent_at: utcnow()})
+                await _mark(row, lease, MailState.SENT, "", sent_at=utcnow())
         finally:
             await _close(client)
 
@@ -161,7 +197,7 @@ class Sender:
             return
         mail_failed("retrying")
         logger.warning("mail %s: will retry in %.0f s (%s)", row["id"], wait, error[:200])
-        await _mark(row, lease, MailState.RETRYING, error, {Mail.due_at: time.time() + wait})
+        await _mark(row, lease, MailState.RETRYING, error, due_at=time.time() + wait)
 
 
 def _words(letter: Letter) -> dict[str, Any]:
@@ -174,11 +210,6 @@ async def _mark_failed(row: dict[str, Any], lease: str, error: str) -> None:
     logger.error("mail failed: %s", error[:200])
     mail_failed("failed")
     await _mark(row, lease, MailState.FAILED, error)
-
-
-def _held(row: dict[str, Any], lease: str) -> Any:
-    """The row, as long as this claim still holds it (a lease that ran out lost it)."""
-    return (Mail.id == row["id"]) & (Mail.lease == lease)
 
 
 async def _close(client: aiosmtplib.SMTP | None) -> None:
@@ -194,17 +225,23 @@ async def _mark(
     lease: str,
     state: MailState,
     error: str,
-    also: dict[Column | str, Any] | None = None,
+    *,
+    due_at: float | None = None,
+    sent_at: datetime | None = None,
 ) -> None:
     """Set the row's state (and the words this claim wrote), if this claim still holds it (a
     lease that ran out lost it)."""
-    changes: dict[Column | str, Any] = {
-        Mail.state: state.value, Mail.last_error: error[:500], Mail.lease: None, **(also or {}),
-    }  # fmt: skip
-    if row.get("worded"):
-        changes |= {Mail.subject: row["subject"], Mail.text_body: row["text_body"],
-                    Mail.html_body: row["html_body"], Mail.link: row["link"]}  # fmt: skip
-    await Mail.update(changes).where(_held(row, lease))
+    words = [row[name] if row.get("worded") else None for name in _WORDS]
+    await Mail.raw(_MARK, state.value, error[:500], due_at, sent_at, *words, row["id"], lease)
+
+
+async def _mark_not_sent(rows: list[dict[str, Any]], lease: str) -> None:
+    values = [
+        v for row in rows
+        for v in (row["id"], *(row[name] if row.get("worded") else None for name in _WORDS))
+    ]  # fmt: skip
+    each = ", ".join(["(CAST({} AS INTEGER), {}, {}, {}, {})"] * len(rows))
+    await Mail.raw(_NOT_SENT.replace("{rows}", each), *values, NO_SERVER, lease)
 
 
 def mail_sender(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
 from app.db import bound_engine
 from app.mail.compose import Letter, write
-from app.mail.outbox import MailSite, enqueue, order_mail, postbox_for, unwritten
-from app.mail.tables import Mail
+from app.mail.outbox import MailSite, Queued, enqueue, order_mail, postbox_for, unwritten
 from app.money import format_money
 from app.orders.tables import Order
 
@@ -61,26 +59,21 @@ async def mail_on_arrow(arrow: str, rows: list[dict[str, Any]]) -> None:
         return
     engine = bound_engine()
     site = postbox_for(engine).site
-    now = time.time()
     mails = []
     for row in rows:
         to = site.owner_email if kind == "review" else row["buyer_email"]
         figure = row["refunded_cents"] if kind == "refunded" else None
         if to:
-            mails.append(_unwritten(row["id"], kind, to, now, figure))
+            mails.append(_unwritten(row["id"], kind, to, figure))
         if kind == "confirmed" and site.owner_email and site.owner_hears_of_sales:
-            mails.append(_unwritten(row["id"], "sale", site.owner_email, now))
+            mails.append(_unwritten(row["id"], "sale", site.owner_email))
     await enqueue(engine, mails)
 
 
-def _unwritten(order_id: int, kind: str, to: str, now: float, figure: int | None = None) -> Mail:
+def _unwritten(order_id: int, kind: str, to: str, figure: int | None = None) -> Queued:
     # One per (order, kind, occurrence): a refund is an occurrence of its own figure.
     occurrence = "" if figure is None else f"-{figure}"
-    key = f"order-{order_id}-{kind}{occurrence}"
-    return Mail(
-        key=key, order_id=order_id, kind=kind, to_address=to, subject="", text_body="",
-        html_body="", refunded_cents=figure, queued_at=now, due_at=now,
-    )  # fmt: skip
+    return Queued(f"order-{order_id}-{kind}{occurrence}", order_id, kind, to, refunded_cents=figure)
 
 
 async def write_order_mails(mails: list[dict[str, Any]]) -> list[Letter]:

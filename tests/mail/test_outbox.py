@@ -288,6 +288,32 @@ async def test_without_a_mail_server_each_email_is_logged_and_marked_not_sent(
     assert "Order is confirmed" in line and "http://shop/order/1/secret" in line
 
 
+async def test_without_a_mail_server_a_batch_keeps_each_email_its_own_words() -> None:
+    first = await stored_order("words-1", MUG)
+    second = await stored_order("words-2", MUG)
+    now = time.time()
+    # Two arrows' emails, not yet in words; and one another sender holds (its lease is running).
+    await Mail.insert(
+        *(Mail(key=f"words-{order_id}", order_id=order_id, kind="confirmed",
+               to_address=f"w{order_id}@example.com", subject="", text_body="", html_body="",
+               queued_at=now, due_at=0.0) for order_id in (first, second)),
+        Mail(key="words-held", order_id=first, kind="shipped", to_address="h@example.com",
+             subject="", text_body="", html_body="", queued_at=now, due_at=0.0,
+             state="sending", lease="theirs", lease_until=now + 3600),
+    )  # fmt: skip
+    assert await Sender(MailSettings(smtp=None), write_order_mails).round() == 2
+    rows = {row["key"]: row for row in await mail_rows()}
+    for order_id in (first, second):
+        row = rows[f"words-{order_id}"]
+        assert row["state"] == "not_sent" and row["last_error"] == NO_SERVER
+        assert row["lease"] is None
+        assert row["subject"] == f"Order #{order_id} is confirmed"
+        assert f"order #{order_id} is confirmed" in str(row["text_body"])
+        assert f"/order/{order_id}/" in str(row["link"]) and row["html_body"]
+    held = rows["words-held"]
+    assert held["state"] == "sending" and held["lease"] == "theirs" and held["text_body"] == ""
+
+
 async def test_senders_racing_for_the_same_rows_send_each_once(
     mailbox: Sink, stripe_store: Litestar, settings: Settings
 ) -> None:
