@@ -3,12 +3,15 @@ by keyboard, with axe-core on every page (injected by the test; the store never 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
+from playwright.async_api import Error as PlaywrightError
 
 from app.orders.tables import Order
 from tests.e2e.test_owner import FOCUS_RING, TWO_PRODUCTS, paid_order
@@ -236,12 +239,22 @@ async def test_the_owner_finds_orders_by_what_they_remember_and_reads_the_figure
             await expect(phone.locator("#owner-orders tbody tr")).to_have_count(1)
             await expect(phone.locator("#q")).to_be_focused()  # the owner can type again
             assert not await scrolls_sideways(phone)
-        # Typed and sent again before the answers come: the last search is the one shown.
+
+        # Typed and sent again before the answers come (each held back half a second on its
+        # way): the last search is the one shown, not the first's or the second's.
+        async def slowly(route: Route) -> None:
+            await asyncio.sleep(0.5)
+            with contextlib.suppress(PlaywrightError):  # the page gave this one up
+                await route.continue_()
+
+        searches = re.compile(r"/owner/orders\?")
+        await phone.route(searches, slowly)
         for typed in ("ada", "Ada Lov", "nobody"):
             await phone.locator("#q").fill(typed)
             await phone.locator("#q").press("Enter")
         await expect(phone.locator("#owner-orders")).to_contain_text("No order matches")
         await expect(phone).to_have_url(re.compile(r"q=nobody$"))
+        await phone.unroute(searches)
 
 
 # ---------------------------------------------------------------- the buyer
