@@ -7,61 +7,32 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from litestar import get
 from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.base import DefineMiddleware
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Response
-from litestar.types import Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
-    Histogram,
     generate_latest,
     multiprocess,
     values,
 )
 
 from app.metrics.figures import read_figures
+from app.metrics.requests import RequestMetrics
 from app.orders.throttle import IPNetwork, TrustedProxies
 from app.web import AnyRequest
 
 logger = logging.getLogger("app.metrics")
 # Prometheus's text format; the charset Litestar adds.
 _TEXT_FORMAT = CONTENT_TYPE_LATEST.removesuffix("; charset=utf-8")
-# Set for a request whose handler streams (opt "stream"): its duration is the stream's life.
-_streaming: ContextVar[bool] = ContextVar("streaming", default=False)
-
-
-class _Unobserved:
-    def labels(self, *_: object) -> _Unobserved:
-        return self
-
-    def observe(self, *_: object, **__: object) -> None:
-        return None
-
-
-class RequestMetrics(PrometheusMiddleware):
-    """Litestar's request metrics by route template, but no duration for a stream."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = scope.get("route_handler")
-        token = _streaming.set(bool(handler and handler.opt.get("stream")))
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            _streaming.reset(token)
-
-    def request_time(self, labels: dict[str, str | int | float]) -> Histogram:
-        if _streaming.get():
-            return cast(Histogram, _Unobserved())
-        return super().request_time(labels)
 
 
 def request_metrics() -> DefineMiddleware:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -102,16 +103,13 @@ async def refund_order(
         said = STRIPE_DOWN if exc.settled else STRIPE_UNSURE
         raise Refused(503, "refund", said, "amount", kept) from None
     refund_detail = f"{asked} ({refunded.refund_id})"
+    record_refund = functools.partial(
+        record, Action.REFUNDED, actor=owner.who, order_id=order.id, reference=refunded.refund_id
+    )
     try:
         async with atomic():
             await apply_refund(order.id, refunded.amount_refunded, fully=refunded.fully_refunded)
-            await record(
-                Action.REFUNDED,
-                actor=owner.who,
-                order_id=order.id,
-                detail=refund_detail,
-                reference=refunded.refund_id,
-            )
+            await record_refund(detail=refund_detail)
             put_back = await restock_order(order.id) if restock else []
             if put_back:
                 detail = "; ".join(put_back)
@@ -120,14 +118,8 @@ async def refund_order(
         # Stripe refunded but the order was not updated (its webhook or the ledger will): the
         # outcome is still the owner's, if the database takes this much.
         with contextlib.suppress(Exception):
-            detail = f"{refund_detail}; the order was not updated ({type(exc).__name__})"
-            await record(
-                Action.REFUNDED,
-                actor=owner.who,
-                order_id=order.id,
-                detail=detail,
-                reference=refunded.refund_id,
-            )
+            failed = type(exc).__name__
+            await record_refund(detail=f"{refund_detail}; the order was not updated ({failed})")
         raise
     total = format_money(refunded.amount_refunded, refunded.currency)
     said = f"Refunded {asked}; {total} in all."
