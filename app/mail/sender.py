@@ -9,17 +9,17 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 import aiosmtplib
 from piccolo.engine.postgres import PostgresEngine
 
-from app.db import Engine, atomic, bound_engine, utcnow
+from app.db import Engine, bound_engine, utcnow
+from app.mail.claims import claim, mark, mark_not_sent
 from app.mail.compose import Letter, message
 from app.mail.config import MailSettings
 from app.mail.outbox import MailSite, postbox_for, unwritten
-from app.mail.tables import Mail, MailState
+from app.mail.tables import MailState
 from app.metrics.store import mail_failed
 
 logger = logging.getLogger("app.mail")
@@ -29,42 +29,6 @@ BATCH = 20
 NO_SERVER = "not sent: no mail server configured"
 # After a wake, commits this close behind it share one claim and one read for their words.
 GATHER_SECONDS = 0.05
-# Due: queued or retrying whose time has come, or claimed by a sender whose lease ran out; the
-# first condition is the partial index's (shop_mail_due), so both engines scan only that index.
-# The condition again on the outer UPDATE: of two senders claiming at once, one gets each row.
-_CLAIM = """
-    UPDATE shop_mail SET state = 'sending', lease = {}, lease_until = {}, attempts = attempts + 1
-     WHERE id IN (SELECT id FROM shop_mail
-                   WHERE state IN ('queued', 'retrying', 'sending')
-                     AND ((state IN ('queued', 'retrying') AND due_at <= {})
-                          OR (state = 'sending' AND lease_until < {}))
-                   ORDER BY id LIMIT {}{skip_locked})
-       AND ((state IN ('queued', 'retrying') AND due_at <= {})
-            OR (state = 'sending' AND lease_until < {}))
-    RETURNING id, key, order_id, kind, to_address, subject, text_body, html_body, link,
-              refunded_cents, attempts, queued_at
-"""
-# Raw for the same reason as the outbox's INSERT; a NULL leaves that column as it was. Only the
-# claim that still holds the row (its lease) may mark it: one whose lease ran out lost it.
-_WORDS = ("subject", "text_body", "html_body", "link")
-_MARK = """
-    UPDATE shop_mail SET state = {}, last_error = {}, lease = NULL,
-           due_at = COALESCE({}, due_at), sent_at = COALESCE({}, sent_at),
-           subject = COALESCE({}, subject), text_body = COALESCE({}, text_body),
-           html_body = COALESCE({}, html_body), link = COALESCE({}, link)
-     WHERE id = {} AND lease = {}
-"""
-# Nothing to wait for between them: a claimed batch marked "not sent" in one statement.
-_NOT_SENT = """
-    WITH w (id, subject, text_body, html_body, link) AS (VALUES {rows})
-    UPDATE shop_mail SET state = 'not_sent', last_error = {}, lease = NULL,
-           subject = COALESCE(w.subject, shop_mail.subject),
-           text_body = COALESCE(w.text_body, shop_mail.text_body),
-           html_body = COALESCE(w.html_body, shop_mail.html_body),
-           link = COALESCE(w.link, shop_mail.link)
-      FROM w
-     WHERE shop_mail.id = w.id AND shop_mail.lease = {}
-"""
 # Puts arrows' emails into words when claimed, in their order (the orders room knows how).
 Writer = Callable[[list[dict[str, Any]]], Awaitable[list[Letter]]]
 
@@ -75,9 +39,7 @@ class Sender:
         self.writer = writer
         self._due = asyncio.Event()
         self._stopping = False
-        # PostgreSQL: senders skip each other's rows instead of queueing behind their locks.
         self._postgres = isinstance(bound_engine(), PostgresEngine)
-        self._claim = _CLAIM.replace("{skip_locked}", " FOR UPDATE SKIP LOCKED" * self._postgres)
 
     def wake(self) -> None:
         self._due.set()
@@ -105,23 +67,11 @@ class Sender:
     async def round(self) -> int:
         """Claim what is due, send it, mark it; how many rows it handled."""
         lease = secrets.token_hex(8)
-        rows = await self._claimed(lease)
+        rows = await claim(lease, self.settings.lease_seconds, BATCH, postgres=self._postgres)
         worded = await self._worded(rows, lease)
         if worded:
             await self._deliver(worded, lease)
         return len(rows)
-
-    async def _claimed(self, lease: str) -> list[dict[str, Any]]:
-        now = time.time()
-        until = now + self.settings.lease_seconds
-        claim = Mail.raw(self._claim, lease, until, now, now, BATCH, now, now)
-        rows: list[dict[str, Any]]
-        if self._postgres:  # one statement is a transaction of its own
-            rows = await claim
-        else:
-            async with atomic():  # SQLite: the write lock up front, so it waits, not fails
-                rows = await claim
-        return rows
 
     async def _worded(self, rows: list[dict[str, Any]], lease: str) -> list[dict[str, Any]]:
         """The rows with their words; those worded now keep them when they are marked."""
@@ -143,7 +93,7 @@ class Sender:
         if self.settings.smtp is None:
             for row in rows:
                 logger.info("mail (not sent, no SMTP_URL): %s %s", row["subject"], row["link"])
-            await _mark_not_sent(rows, lease)
+            await mark_not_sent(rows, lease, NO_SERVER)
             return
         client: aiosmtplib.SMTP | None = None
         try:
@@ -158,7 +108,7 @@ class Sender:
                     await _close(client)
                     client = None
                     continue
-                await _mark(row, lease, MailState.SENT, "", sent_at=utcnow())
+                await mark(row, lease, MailState.SENT, "", sent_at=utcnow())
         finally:
             await _close(client)
 
@@ -197,7 +147,7 @@ class Sender:
             return
         mail_failed("retrying")
         logger.warning("mail %s: will retry in %.0f s (%s)", row["id"], wait, error[:200])
-        await _mark(row, lease, MailState.RETRYING, error, due_at=time.time() + wait)
+        await mark(row, lease, MailState.RETRYING, error, due_at=time.time() + wait)
 
 
 def _words(letter: Letter) -> dict[str, Any]:
@@ -209,7 +159,7 @@ def _words(letter: Letter) -> dict[str, Any]:
 async def _mark_failed(row: dict[str, Any], lease: str, error: str) -> None:
     logger.error("mail failed: %s", error[:200])
     mail_failed("failed")
-    await _mark(row, lease, MailState.FAILED, error)
+    await mark(row, lease, MailState.FAILED, error)
 
 
 async def _close(client: aiosmtplib.SMTP | None) -> None:
@@ -218,30 +168,6 @@ async def _close(client: aiosmtplib.SMTP | None) -> None:
             await client.quit()
     if client is not None:
         client.close()
-
-
-async def _mark(
-    row: dict[str, Any],
-    lease: str,
-    state: MailState,
-    error: str,
-    *,
-    due_at: float | None = None,
-    sent_at: datetime | None = None,
-) -> None:
-    """Set the row's state (and the words this claim wrote), if this claim still holds it (a
-    lease that ran out lost it)."""
-    words = [row[name] if row.get("worded") else None for name in _WORDS]
-    await Mail.raw(_MARK, state.value, error[:500], due_at, sent_at, *words, row["id"], lease)
-
-
-async def _mark_not_sent(rows: list[dict[str, Any]], lease: str) -> None:
-    values = [
-        v for row in rows
-        for v in (row["id"], *(row[name] if row.get("worded") else None for name in _WORDS))
-    ]  # fmt: skip
-    each = ", ".join(["(CAST({} AS INTEGER), {}, {}, {}, {})"] * len(rows))
-    await Mail.raw(_NOT_SENT.replace("{rows}", each), *values, NO_SERVER, lease)
 
 
 def mail_sender(
