@@ -164,9 +164,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RequestIds(),
             RequestLimits(),
             *([request_metrics()] if settings.metrics else []),
-            UntrustedForwardedFor(proxies),
             VisitorMiddleware(settings.secret_key, secure=settings.https),
         ],
+        before_request=UntrustedForwardedFor(proxies),
         before_send=[security_headers(content_security_policy(checkout_origins(settings)))],
         exception_handlers={HTTPException: http_exception_handler, Exception: server_error_handler},
         lifespan=[

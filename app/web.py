@@ -7,6 +7,7 @@ from typing import Annotated, Any, Protocol
 
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.params import Parameter
 from litestar.response import Template
 
@@ -48,4 +49,5 @@ def for_htmx(
         fragment if is_htmx(request) else template,
         context=page.context(),
         status_code=status_code or page.status_code,
+        media_type=MediaType.HTML,  # else Litestar guesses it from the name on every response
     )

@@ -98,6 +98,10 @@ def context(request: Request[Any, Any, Any], priced: dict[str, Any]) -> dict[str
     return {**priced, "csrf": csrf_token({"request": request}), "checkout_token": token}
 
 
+def request_id() -> dict[str, str]:
+    return {"X-Request-ID": secrets.token_hex(8)}  # as the store's, for its logs
+
+
 async def orders(visitor_id: str) -> list[dict[str, Any]]:
     assert _pool is not None
     found: dict[int, dict[str, Any]] = {}
@@ -114,14 +118,15 @@ async def orders(visitor_id: str) -> list[dict[str, Any]]:
 async def shop(request: Request[Any, Any, Any]) -> Response[str]:
     priced = cart(await products(), request.query_params.multi_items())
     page = {**context(request, priced), "orders": await orders(request.state.visitor_id)}
-    return Response(_page.render(page), media_type="text/html")
+    return Response(_page.render(page), media_type="text/html", headers=request_id())
 
 
 @post("/cart")
 async def update_cart(request: Request[Any, Any, Any]) -> Response[str]:
     priced = cart(await products(), (await request.form()).multi_items())
     html = "".join(_page.blocks["cart"](_page.new_context(context(request, priced))))
-    return Response(html, media_type="text/html", status_code=200 if priced["valid"] else 422)
+    status = 200 if priced["valid"] else 422
+    return Response(html, media_type="text/html", status_code=status, headers=request_id())
 
 
 def create_app() -> Litestar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import get, post
+from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
 from app.storefront import shop_page
@@ -14,7 +15,12 @@ from app.web import AnyRequest, VisitorId, for_htmx, is_htmx
 @get("/")
 async def shop(request: AnyRequest, visitor_id: VisitorId) -> Template:
     page = await shop_page(visitor_id, request.query_params.multi_items())
-    return Template("shop.html", context=page.context(), status_code=page.status_code)
+    return Template(
+        "shop.html",
+        context=page.context(),
+        status_code=page.status_code,
+        media_type=MediaType.HTML,  # as app/web.py's for_htmx: not guessed per response
+    )
 
 
 @post("/cart")

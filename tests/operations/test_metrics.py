@@ -46,6 +46,12 @@ async def test_a_request_and_a_webhook_each_move_their_counters_by_exactly_one(
     after = await scrape(http)
     for name in ("shop_requests_total", "shop_request_duration_seconds_count"):
         assert sample(after, name, **SHOP_PAGE) == sample(before, name, **SHOP_PAGE) + 1, name
+    # Scraping is not traffic: /metrics itself is never counted, however often it is asked.
+    assert "/metrics" not in {
+        found.labels.get("path")
+        for family in text_string_to_metric_families(after)
+        for found in family.samples
+    }
 
     session_id = await shopper.start_checkout({"mug-350": "1"})
     await pay(shopper.sandbox, session_id)
