@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar.handlers import HTTPRouteHandler
 
+from app.forwarded import UntrustedForwardedFor
 from app.main import create_app
 from app.orders.throttle import TrustedProxies
 from app.settings import Settings, SettingsError, load_settings
@@ -118,3 +120,18 @@ async def test_x_forwarded_for_from_an_untrusted_peer_is_warned_about_once(
     [warning] = collected.records
     assert "X-Forwarded-For from 127.0.0.1" in warning.getMessage()
     assert "TRUSTED_PROXIES" in warning.getMessage()
+
+
+def test_no_route_skips_the_forwarded_for_check(settings: Settings) -> None:
+    # Litestar runs only the closest layer's before_request: one set on a router or a route
+    # would silently replace the app's check for that route's requests.
+    app = create_app(settings)
+    handlers = [
+        handler
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if isinstance(handler, HTTPRouteHandler)
+    ]
+    assert len(handlers) > 20
+    hooks = {type(handler.resolve_before_request()).__name__ for handler in handlers}
+    assert hooks == {UntrustedForwardedFor.__name__}
