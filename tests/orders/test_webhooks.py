@@ -39,7 +39,7 @@ def _refusals(body: bytes) -> list[tuple[str, bytes, Callable[[], str | None]]]:
     once for all of them moved a second closer to the tolerance while the others were sent."""
 
     def at(offset: int) -> Callable[[], str]:
-        # From the next whole second, so the sent one is at least `offset` seconds from now.
+        # From the next whole second: sent within a second, it is still over 300 s away.
         return lambda: sign(body, at=math.ceil(time.time()) + offset)
 
     return [
